@@ -1,0 +1,45 @@
+# Two entry points: `make run` (install, index corpus/ if needed, open the web chat) and
+# `make test` (install, run every test). Both work on a fresh machine with Python, pip, gcc.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: install run test lint browser test-llm bench clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# torch first, pinned: pip takes the CPU wheel instead of a multi-GB CUDA build
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) app.py --host $(HOST) --port $(PORT)
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# A real llama.cpp server and a small GGUF model for the LLM-path tests.
+test-llm: install
+	$(PY) scripts/setup_test_llm.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install browser test-llm lint
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(PY) bench/ingest.py
+	$(PY) bench/query.py
+
+clean:
+	rm -rf $(VENV) data .cache

@@ -1,0 +1,126 @@
+"""The assistant: question -> retrieval -> grounded answer with verified citations.
+
+One ``Assistant`` per process: it holds the embedding model, the Chroma collection and the
+keyword index, so models load once. ``ask`` is what the CLI, the evaluation and the web chat
+call; ``stream`` yields the same answer progressively for the chat.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.calibration import load_min_support
+from assistant.citations import verify_citations
+from assistant.extractive import answer_extractively
+from assistant.followup import resolve_followup
+from assistant.records import Answer
+from assistant.retrieval import HybridRetriever
+from ingest import store
+from ingest.keyword_index import KeywordIndex
+from ingest.settings import Settings
+
+MAX_QUESTION_CHARS = 500  # longer input is cut: no real question needs more
+EMPTY_QUESTION = "質問を入力してください。"
+UNREADABLE_QUESTION = "質問の内容を読み取れませんでした。言葉で質問を入力してください。"
+STORE_DOWN = "索引に接続できないため、いまは回答できません。しばらくしてからもう一度お試しください。"
+
+History = Sequence[tuple[str, str]]
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, *, embeddings: Embeddings | None = None):
+        self.settings = settings or Settings.from_env()
+        self._embeddings = embeddings
+
+    # -- lazily built parts (models load once per process) ------------------------------
+    @cached_property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            from ingest.embeddings import load_embeddings
+
+            self._embeddings = load_embeddings(self.settings)
+        return self._embeddings
+
+    @cached_property
+    def keyword_index(self) -> KeywordIndex:
+        return KeywordIndex(self.settings.catalog_path)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(
+            collection=store.open_collection(self.settings),
+            keyword_index=self.keyword_index,
+            embeddings=self.embeddings,
+            k=self.settings.top_k,
+        )
+
+    @cached_property
+    def min_support(self) -> float:
+        return load_min_support()
+
+    # -- answering ------------------------------------------------------------------------
+    def ask(self, question: str, history: History = ()) -> Answer:
+        started = time.perf_counter()
+        problem = question_problem(question)
+        if problem:
+            return Answer(answer=problem, abstained=True, question_type="invalid")
+        question = clean_question(question)
+        query = resolve_followup(question, list(history))
+        try:
+            t0 = time.perf_counter()
+            passages = self.retriever.search(query, k=self.settings.top_k)
+            retrieval_ms = (time.perf_counter() - t0) * 1000
+        except store.StoreUnavailable as exc:
+            return Answer(answer=STORE_DOWN, abstained=True, notice=str(exc))
+        except Exception as exc:  # a Chroma server that went away mid-query
+            if self.settings.chroma_url:
+                self._forget_collection()
+                return Answer(answer=STORE_DOWN, abstained=True, notice=store.describe_store_error(self.settings, exc))
+            raise
+        t0 = time.perf_counter()
+        answer = verify_citations(answer_extractively(query, passages, min_support=self.min_support))
+        answer.retrieval_query = query
+        answer.retrieved = list(passages)
+        answer.timings_ms.update(
+            retrieval=retrieval_ms,
+            answer=(time.perf_counter() - t0) * 1000,
+            total=(time.perf_counter() - started) * 1000,
+        )
+        return answer
+
+    def stream(self, question: str, history: History = ()) -> Iterator[Answer]:
+        """Yield partial answers (growing ``answer`` text), the last one complete."""
+        final = self.ask(question, history)
+        lines = final.answer.split("\n")
+        for i in range(1, len(lines)):
+            yield Answer(answer="\n".join(lines[:i]), abstained=final.abstained, question_type=final.question_type)
+        yield final
+
+    def _forget_collection(self) -> None:
+        """Drop the cached retriever so the next question reconnects to the server."""
+        self.__dict__.pop("retriever", None)
+        store._client.cache_clear()
+
+
+def clean_question(question: str) -> str:
+    return question.strip()[:MAX_QUESTION_CHARS]
+
+
+def question_problem(question: str) -> str | None:
+    """A message for input that is not a question at all, else None."""
+    text = (question or "").strip()
+    if not text:
+        return EMPTY_QUESTION
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
+        return UNREADABLE_QUESTION
+    return None
+
+
+def is_latin_only(question: str) -> bool:
+    return bool(re.fullmatch(r"[\x00-\x7f]+", question))

@@ -1,0 +1,91 @@
+"""``python -m ingest [PATH ...] [--prune] [--json]``: index reports into Chroma."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from ingest.pipeline import IngestBusy, Ingestor
+from ingest.records import FileOutcome, Outcome
+from ingest.settings import Settings
+from ingest.store import StoreUnavailable
+
+LABELS = {
+    Outcome.ADDED: "追加",
+    Outcome.UPDATED: "更新",
+    Outcome.UNCHANGED: "変更なし",
+    Outcome.FAILED: "失敗",
+    Outcome.REMOVED: "削除",
+}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest",
+        description="Load, repair, chunk and index reports (default: corpus/).",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="report files or directories")
+    parser.add_argument("--prune", action="store_true", help="remove reports whose file is gone")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser.parse_args(argv)
+
+
+def progress_bar():
+    """A tqdm bar on a terminal, nothing otherwise (logs and pipes stay clean)."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="file", file=sys.stderr, leave=False)
+
+    def update(done: int, total: int, source: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_description(source[:40])
+        bar.refresh()
+
+    return update, bar.close
+
+
+def format_line(outcome: FileOutcome) -> str:
+    label = f"{outcome.outcome.value:<9} {LABELS[outcome.outcome]}"
+    detail = f"{outcome.chunks} chunks" if outcome.outcome != Outcome.FAILED else outcome.message
+    if outcome.outcome == Outcome.UNCHANGED and "重複" in outcome.message:
+        detail = outcome.message
+    return f"{label}  {outcome.source}  {detail}"
+
+
+def totals(outcomes: list[FileOutcome]) -> dict[str, int]:
+    counts = Counter(o.outcome.value for o in outcomes)
+    return {o.value: counts.get(o.value, 0) for o in Outcome}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    settings = Settings.from_env()
+    update, close = progress_bar()
+    try:
+        outcomes = Ingestor(settings).ingest_paths(args.paths or None, prune=args.prune, progress=update)
+    except (IngestBusy, StoreUnavailable) as exc:
+        close()
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    finally:
+        close()
+    summary = totals(outcomes)
+    if args.json:
+        print(json.dumps({"files": [o.to_dict() for o in outcomes], "totals": summary}, ensure_ascii=False, indent=2))
+    else:
+        for outcome in outcomes:
+            print(format_line(outcome))
+        print("total: " + ", ".join(f"{k} {v}" for k, v in summary.items() if v or k != "removed"))
+    return 1 if summary["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

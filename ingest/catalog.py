@@ -1,0 +1,123 @@
+"""The report catalog: one row per indexed report (what the web chat's table lists).
+
+Lives in the same SQLite file as the keyword index, so the pipeline commits a report's
+keyword rows and its catalog row in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reports (
+    source TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    path TEXT NOT NULL,
+    doc_hash TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    chunks INTEGER NOT NULL,
+    added_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS reports_doc_hash ON reports(doc_hash);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class ReportInfo:
+    source: str
+    title: str
+    path: str
+    doc_hash: str
+    fingerprint: str
+    chunks: int
+    added_at: str
+    updated_at: str
+    metadata: dict = field(default_factory=dict)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open the catalog database (WAL, waits for a concurrent writer instead of failing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+class Catalog:
+    def __init__(self, path: Path):
+        self.path = path
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        conn = connect(self.path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def get(self, source: str) -> ReportInfo | None:
+        with self._conn() as conn:
+            row = conn.execute("SELECT * FROM reports WHERE source = ?", (source,)).fetchone()
+        return _to_info(row) if row else None
+
+    def find_by_doc_hash(self, doc_hash: str) -> ReportInfo | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT * FROM reports WHERE doc_hash = ? ORDER BY added_at LIMIT 1", (doc_hash,)
+            ).fetchone()
+        return _to_info(row) if row else None
+
+    def all(self) -> list[ReportInfo]:
+        with self._conn() as conn:
+            rows = conn.execute("SELECT * FROM reports ORDER BY added_at, source").fetchall()
+        return [_to_info(r) for r in rows]
+
+    @staticmethod
+    def upsert(conn: sqlite3.Connection, info: ReportInfo) -> None:
+        """Insert or replace a row inside the caller's transaction (keeps added_at)."""
+        conn.execute(
+            """INSERT INTO reports (source, title, path, doc_hash, fingerprint, chunks,
+                                    added_at, updated_at, metadata)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(source) DO UPDATE SET
+                 title=excluded.title, path=excluded.path, doc_hash=excluded.doc_hash,
+                 fingerprint=excluded.fingerprint, chunks=excluded.chunks,
+                 updated_at=excluded.updated_at, metadata=excluded.metadata""",
+            (
+                info.source,
+                info.title,
+                info.path,
+                info.doc_hash,
+                info.fingerprint,
+                info.chunks,
+                info.added_at,
+                info.updated_at,
+                json.dumps(info.metadata, ensure_ascii=False),
+            ),
+        )
+
+    @staticmethod
+    def delete(conn: sqlite3.Connection, source: str) -> None:
+        conn.execute("DELETE FROM reports WHERE source = ?", (source,))
+
+
+def _to_info(row: tuple) -> ReportInfo:
+    source, title, path, doc_hash, fingerprint, chunks, added_at, updated_at, metadata = row
+    return ReportInfo(
+        source, title, path, doc_hash, fingerprint, chunks, added_at, updated_at,
+        json.loads(metadata or "{}"),
+    )

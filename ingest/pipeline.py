@@ -1,0 +1,381 @@
+"""Ingestion, file by file: load -> repair -> chunk -> embed into Chroma + keyword index.
+
+Consistency rule: the keyword index (SQLite, transactional) is the commit record. For each
+file the new chunks are first written to Chroma (through LangChain's indexing API, which
+skips chunks already stored), then the file's keyword rows and catalog row are committed in
+one transaction, and only then are the file's stale chunks deleted from Chroma. A run killed
+at any point leaves at worst orphan vectors, which ``reconcile`` removes at the start of the
+next run; the retriever never shows a chunk the keyword index does not hold.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.indexing import index as langchain_index
+
+from ingest import store
+from ingest.catalog import Catalog, ReportInfo, connect, now_iso
+from ingest.chunking import chunk_report
+from ingest.keyword_index import KeywordIndex
+from ingest.loaders import SUPPORTED_EXTENSIONS, load_report
+from ingest.records import Chunk, FileOutcome, IngestError, Outcome
+from ingest.repair import repair
+from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Bump when loading, repair or chunking change their output: every report is then re-chunked.
+PIPELINE_VERSION = "1"
+# Files that live beside reports but are not reports (question sets, metadata sidecars).
+IGNORED_SUFFIXES = (".meta.json", ".jsonl")
+Progress = Callable[[int, int, str], None]
+
+
+class IngestBusy(RuntimeError):
+    """Another ingest holds the lock for longer than the configured wait."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file to ingest and the name users will see it under."""
+
+    path: Path
+    source: str
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Candidate | FileOutcome]:
+    """Expand files and directories into candidates; a missing path becomes a failure."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from _walk(path)
+        elif path.exists() or path.is_symlink():
+            yield Candidate(path, path.name)
+        else:
+            yield FileOutcome(
+                str(path), Outcome.FAILED, f"{path}: ファイルが見つかりません。パスを確認してください。"
+            )
+
+
+def _walk(root: Path) -> Iterator[Candidate]:
+    # followlinks=False: a symlink loop cannot send the walk in circles; linked files are
+    # still offered as candidates and the loader reports broken or looping links.
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or name.endswith(IGNORED_SUFFIXES):
+                continue
+            path = Path(dirpath) / name
+            yield Candidate(path, path.relative_to(root).as_posix())
+
+
+def fingerprint(chunks: Sequence[Chunk], settings: Settings) -> str:
+    """What must match for a file to count as unchanged: its chunks and how they were made."""
+    digest = hashlib.sha256(f"{PIPELINE_VERSION}|{settings.embedding_model}".encode())
+    for chunk in chunks:
+        digest.update(chunk.chunk_id.encode())
+    return digest.hexdigest()
+
+
+def with_stable_id(chunk: Chunk) -> Chunk:
+    """The chunk id hashes text and metadata: identical input gives identical ids on every
+    run, and any change (text, title, section, position) gives a new id."""
+    metadata = chunk.metadata()
+    metadata.pop("chunk_id")
+    payload = json.dumps(metadata, sort_keys=True, ensure_ascii=False) + "\n" + chunk.text
+    return replace(chunk, chunk_id=hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32])
+
+
+@contextmanager
+def ingest_lock(settings: Settings) -> Iterator[None]:
+    """One ingest at a time per data directory; a second one waits, then gives up clearly."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = settings.data_dir / "ingest.lock"
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + settings.lock_timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IngestBusy(
+                        f"別の取り込み処理が実行中です（{lock_path}）。終わってからもう一度"
+                        "実行してください。"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Ingestor:
+    """Adds, updates and removes reports; used by the CLI and the web chat's upload."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None):
+        self.settings = settings
+        self._embeddings = embeddings
+        self.catalog = Catalog(settings.catalog_path)
+        self.keyword_index = KeywordIndex(settings.catalog_path)
+
+    # -- public API -----------------------------------------------------------------
+    def ingest_paths(
+        self,
+        paths: Iterable[Path | str] | None = None,
+        *,
+        prune: bool = False,
+        progress: Progress | None = None,
+    ) -> list[FileOutcome]:
+        paths = [Path(p) for p in (paths or [self.settings.corpus_dir])]
+        found = list(discover(paths))
+        outcomes: list[FileOutcome] = [f for f in found if isinstance(f, FileOutcome)]
+        candidates = [c for c in found if isinstance(c, Candidate)]
+        with ingest_lock(self.settings):
+            self.reconcile()
+            if prune:
+                outcomes.extend(self._prune())
+            for i, candidate in enumerate(candidates):
+                if progress:
+                    progress(i, len(candidates), candidate.source)
+                outcomes.append(self._ingest_one(candidate))
+            if progress:
+                progress(len(candidates), len(candidates), "")
+        return outcomes
+
+    def list_reports(self) -> list[ReportInfo]:
+        return self.catalog.all()
+
+    def delete_report(self, source: str) -> bool:
+        with ingest_lock(self.settings):
+            return self._remove(source)
+
+    def reconcile(self) -> list[str]:
+        """Make Chroma, the record manager and the keyword index agree; say what was fixed."""
+        fixes: list[str] = []
+        collection = store.open_collection(self.settings)
+        if not self.keyword_index.check():
+            self._discard_catalog_file()
+            fixes.append(self._rebuild_from_chroma(collection))
+            return fixes
+        if self.keyword_index.needs_rebuild():
+            fixes.append(self._rebuild_from_chroma(collection))
+            return fixes
+        chroma_ids = store.all_chroma_ids(collection)
+        keyword_ids = self.keyword_index.chunk_ids()
+        orphans = chroma_ids - keyword_ids
+        if orphans:
+            collection.delete(ids=sorted(orphans))
+            fixes.append(f"未確定のチャンク {len(orphans)} 件を索引から削除しました。")
+        missing = keyword_ids - chroma_ids
+        if missing:
+            fixes.append(self._forget_reports_with(missing))
+        manager = store.record_manager(self.settings)
+        stale_records = set(manager.list_keys()) - (chroma_ids - orphans)
+        if stale_records:
+            manager.delete_keys(sorted(stale_records))
+        for fix in fixes:
+            log.warning(fix)
+        return fixes
+
+    # -- one file -------------------------------------------------------------------
+    def _ingest_one(self, candidate: Candidate) -> FileOutcome:
+        source = candidate.source
+        try:
+            report = repair(load_report(candidate.path, source=source, max_bytes=self._max_bytes))
+            chunks = [
+                with_stable_id(c)
+                for c in chunk_report(
+                    report,
+                    max_chars=self.settings.chunk_size,
+                    overlap_sentences=self.settings.chunk_overlap,
+                )
+            ]
+            if not chunks:
+                raise IngestError(f"{source}: 本文が見つかりませんでした。内容のあるファイルを追加してください。")
+        except IngestError as exc:
+            return FileOutcome(source, Outcome.FAILED, str(exc), path=str(candidate.path))
+
+        previous = self.catalog.get(source)
+        print_ = fingerprint(chunks, self.settings)
+        if previous and previous.fingerprint == print_:
+            return FileOutcome(source, Outcome.UNCHANGED, "変更はありません。", len(chunks), str(candidate.path))
+        twin = self.catalog.find_by_doc_hash(chunks[0].doc_hash)
+        if twin and twin.source != source and Path(twin.path).exists():
+            return FileOutcome(
+                source,
+                Outcome.UNCHANGED,
+                f"{source}: 同じ内容の資料「{twin.source}」が登録済みのため、重複して登録しませんでした。",
+                twin.chunks,
+                str(candidate.path),
+            )
+        try:
+            self._write(source, report.title, candidate.path, chunks, previous, report.metadata)
+        except store.StoreUnavailable as exc:
+            return FileOutcome(source, Outcome.FAILED, f"{source}: {exc}", path=str(candidate.path))
+        except OSError as exc:
+            return FileOutcome(
+                source,
+                Outcome.FAILED,
+                f"{source}: 索引に書き込めません（{exc.strerror or exc}）。データディレクトリ"
+                f"（{self.settings.data_dir}）の空き容量と書き込み権限を確認してください。",
+                path=str(candidate.path),
+            )
+        outcome = Outcome.UPDATED if previous else Outcome.ADDED
+        message = "更新しました。" if previous else "追加しました。"
+        return FileOutcome(source, outcome, message, len(chunks), str(candidate.path))
+
+    def _write(self, source, title, path, chunks, previous, metadata) -> None:
+        manager = store.record_manager(self.settings)
+        old_ids = set(manager.list_keys(group_ids=[source]))
+        documents = [Document(page_content=c.text, metadata=c.metadata(), id=c.chunk_id) for c in chunks]
+        langchain_index(
+            documents,
+            manager,
+            store.vector_store(self.settings, self.embeddings),
+            cleanup=None,  # stale chunks are deleted below, after the commit
+            source_id_key="source",
+            key_encoder=lambda doc: doc.metadata["chunk_id"],
+            batch_size=256,
+        )
+        info = ReportInfo(
+            source=source,
+            title=title or source,
+            path=str(Path(path).resolve()),
+            doc_hash=chunks[0].doc_hash,
+            fingerprint=fingerprint(chunks, self.settings),
+            chunks=len(chunks),
+            added_at=previous.added_at if previous else now_iso(),
+            updated_at=now_iso(),
+            metadata=metadata or {},
+        )
+        conn = connect(self.settings.catalog_path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self.keyword_index.replace_source(source, chunks, conn=conn)
+            Catalog.upsert(conn, info)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+        stale = sorted(old_ids - {c.chunk_id for c in chunks})
+        if stale:
+            store.open_collection(self.settings).delete(ids=stale)
+            manager.delete_keys(stale)
+
+    def _remove(self, source: str) -> bool:
+        if self.catalog.get(source) is None:
+            return False
+        manager = store.record_manager(self.settings)
+        ids = manager.list_keys(group_ids=[source])
+        conn = connect(self.settings.catalog_path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            self.keyword_index.remove_source(source, conn=conn)
+            Catalog.delete(conn, source)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+        if ids:
+            store.open_collection(self.settings).delete(ids=ids)
+            manager.delete_keys(ids)
+        return True
+
+    def _prune(self) -> list[FileOutcome]:
+        outcomes = []
+        for info in self.catalog.all():
+            if not Path(info.path).exists():
+                self._remove(info.source)
+                outcomes.append(
+                    FileOutcome(info.source, Outcome.REMOVED, "元のファイルが無くなったため索引から削除しました。", info.chunks, info.path)
+                )
+        return outcomes
+
+    # -- repair -----------------------------------------------------------------------
+    def _rebuild_from_chroma(self, collection) -> str:
+        """The keyword index or catalog is unreadable: rebuild both from Chroma's copy."""
+        chunks = [
+            Chunk.from_metadata(text, metadata)
+            for _id, text, metadata in store.iter_chroma_records(collection)
+        ]
+        self.keyword_index.rebuild(chunks)
+        by_source: dict[str, list[Chunk]] = {}
+        for chunk in chunks:
+            by_source.setdefault(chunk.source, []).append(chunk)
+        manager = store.record_manager(self.settings)
+        conn = connect(self.settings.catalog_path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM reports")
+            for source, items in by_source.items():
+                Catalog.upsert(
+                    conn,
+                    ReportInfo(
+                        source, items[0].title, "", items[0].doc_hash,
+                        "rebuilt", len(items), now_iso(), now_iso(), {},
+                    ),
+                )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        for source, items in by_source.items():
+            manager.update([c.chunk_id for c in items], group_ids=[source] * len(items))
+        return f"キーワード索引を Chroma から再構築しました（{len(chunks)} チャンク）。"
+
+    def _discard_catalog_file(self) -> None:
+        """The SQLite file is corrupt: move it aside (kept for inspection) and start anew."""
+        path = self.settings.catalog_path
+        for suffix in ("", "-wal", "-shm"):
+            part = Path(f"{path}{suffix}")
+            if part.exists():
+                part.replace(part.with_name(part.name + ".corrupt"))
+        self.keyword_index = KeywordIndex(path)
+        self.catalog = Catalog(path)
+
+    def _forget_reports_with(self, missing_ids: set[str]) -> str:
+        """Chroma lost chunks (e.g. a server was reset): forget those reports so the next
+        ingest adds them again instead of calling them unchanged."""
+        sources = {c.source for c in self.keyword_index.get(sorted(missing_ids))}
+        conn = connect(self.settings.catalog_path)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for source in sources:
+                self.keyword_index.remove_source(source, conn=conn)
+                Catalog.delete(conn, source)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return f"Chroma に無いチャンクがあったため、{len(sources)} 件の資料を再取り込み対象にしました。"
+
+    # -- lazily loaded pieces -----------------------------------------------------------
+    @property
+    def embeddings(self) -> Embeddings:
+        if self._embeddings is None:
+            from ingest.embeddings import load_embeddings  # torch loads only when needed
+
+            self._embeddings = load_embeddings(self.settings)
+        return self._embeddings
+
+    @property
+    def _max_bytes(self) -> int:
+        return int(self.settings.max_file_mb * 1024 * 1024)
+
+
+__all__ = ["Ingestor", "IngestBusy", "discover", "ingest_lock", "SUPPORTED_EXTENSIONS"]

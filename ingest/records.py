@@ -1,0 +1,136 @@
+"""Typed records that flow through ingestion: a loaded report, its chunks, a file's outcome."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PageSpan:
+    """Page ``number`` (1-based) covers ``[start, end)`` of the text it belongs to."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class LoadedReport:
+    """What a loader read from one file, before any repair.
+
+    ``text`` is the extracted text; ``pages`` maps character ranges of ``text`` to page
+    numbers (empty for formats without pages). ``encoding`` is the detected text encoding
+    (for .txt/.md/.html) or None.
+    """
+
+    source: str  # file name as shown to users, e.g. "tsu_2012_europe_agreements.txt"
+    path: str  # absolute path it was read from
+    text: str
+    title: str = ""
+    pages: tuple[PageSpan, ...] = ()
+    encoding: str | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RepairedReport:
+    """Report text after Japanese repair, with section headings located.
+
+    ``sections`` holds ``(start_offset, heading)`` pairs in ascending order: the text from
+    one offset to the next belongs to that heading. ``pages`` are re-mapped to the
+    repaired text's offsets.
+    """
+
+    source: str
+    title: str
+    text: str
+    sections: tuple[tuple[int, str], ...] = ()
+    pages: tuple[PageSpan, ...] = ()
+    metadata: dict = field(default_factory=dict)
+
+    def section_at(self, offset: int) -> str:
+        heading = ""
+        for start, name in self.sections:
+            if start > offset:
+                break
+            heading = name
+        return heading
+
+    def page_at(self, offset: int) -> int | None:
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page.number
+        return self.pages[-1].number if self.pages and offset >= self.pages[-1].end else None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a repaired report: what gets embedded, keyword-indexed and cited.
+
+    ``text == report.text[start:end]`` of the repaired report it came from.
+    """
+
+    chunk_id: str
+    text: str
+    source: str
+    title: str
+    section: str
+    start: int
+    end: int
+    content_hash: str
+    page: int | None = None
+    doc_hash: str = ""  # hash of the whole repaired report this chunk belongs to
+
+    def metadata(self) -> dict:
+        """Chroma-safe metadata (no None values)."""
+        data = asdict(self)
+        data.pop("text")
+        if data["page"] is None:
+            data["page"] = 0  # 0 = no page numbers in this format
+        return data
+
+    @classmethod
+    def from_metadata(cls, text: str, metadata: dict) -> Chunk:
+        keys = {f for f in cls.__dataclass_fields__ if f != "text"}
+        values = {k: metadata[k] for k in keys if k in metadata}
+        if values.get("page") == 0:
+            values["page"] = None
+        return cls(text=text, **values)
+
+
+class Outcome(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    REMOVED = "removed"  # only with --prune
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file in an ingest run; ``message`` is shown to users as is."""
+
+    source: str
+    outcome: Outcome
+    message: str = ""
+    chunks: int = 0
+    path: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "path": self.path,
+            "outcome": str(self.outcome),
+            "chunks": self.chunks,
+            "message": self.message,
+        }
+
+
+class IngestError(Exception):
+    """A file cannot be ingested. The message names the file and says what to do."""

