@@ -49,9 +49,11 @@ class Answer:
     question_type: str = ""
     answered_by: str = "extractive"  # "extractive" | "llm"
     notice: str = ""  # one line for the user, e.g. why the LLM answer was not shown
+    llm_rejected: bool = False  # an LLM answer was generated but failed the grounding check
     retrieval_query: str = ""  # the query actually searched (after follow-up resolution)
     retrieved: list[Passage] = field(default_factory=list, repr=False)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    support: float = 0.0  # how well the quoted text supports the answer, in [0, 1]
 
     def to_dict(self) -> dict:
         """The shared-contract JSON shape, plus extra fields."""
@@ -77,6 +79,7 @@ class Answer:
             "question_type": self.question_type,
             "answered_by": self.answered_by,
             "notice": self.notice,
+            "llm_rejected": self.llm_rejected,
             "retrieval_query": self.retrieval_query,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }

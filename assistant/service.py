@@ -12,6 +12,7 @@ import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
@@ -24,6 +25,9 @@ from assistant.retrieval import HybridRetriever
 from ingest import store
 from ingest.keyword_index import KeywordIndex
 from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.llm import LLMAnswerer
 
 MAX_QUESTION_CHARS = 500  # longer input is cut: no real question needs more
 EMPTY_QUESTION = "質問を入力してください。"
@@ -64,6 +68,15 @@ class Assistant:
     def min_support(self) -> float:
         return load_min_support()
 
+    @cached_property
+    def llm(self) -> LLMAnswerer | None:
+        """The generative answerer when an LLM server is configured (REPORTS_LLM_URL)."""
+        if not self.settings.llm_enabled:
+            return None
+        from assistant.llm import LLMAnswerer
+
+        return LLMAnswerer(self.settings)
+
     # -- answering ------------------------------------------------------------------------
     def ask(self, question: str, history: History = ()) -> Answer:
         started = time.perf_counter()
@@ -71,7 +84,11 @@ class Assistant:
         if problem:
             return Answer(answer=problem, abstained=True, question_type="invalid")
         question = clean_question(question)
-        query = resolve_followup(question, list(history))
+        query = (
+            self.llm.condense(question, list(history))
+            if self.llm is not None
+            else resolve_followup(question, list(history))
+        )
         try:
             t0 = time.perf_counter()
             passages = self.retriever.search(query, k=self.settings.top_k)
@@ -85,6 +102,8 @@ class Assistant:
             raise
         t0 = time.perf_counter()
         answer = verify_citations(answer_extractively(query, passages, min_support=self.min_support))
+        if self.llm is not None:  # falls back to the extractive answer, with a notice
+            answer = self.llm.answer(query, passages, answer)
         answer.retrieval_query = query
         answer.retrieved = list(passages)
         answer.timings_ms.update(

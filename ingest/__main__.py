@@ -12,7 +12,7 @@ from pathlib import Path
 from ingest.pipeline import IngestBusy, Ingestor
 from ingest.records import FileOutcome, Outcome
 from ingest.settings import Settings
-from ingest.store import StoreUnavailable
+from ingest.store import WRITE_ERRORS, StoreUnavailable, describe_write_error
 
 LABELS = {
     Outcome.ADDED: "追加",
@@ -74,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     except (IngestBusy, StoreUnavailable) as exc:
         close()
         print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except WRITE_ERRORS as exc:  # the data dir itself is unusable (before any file)
+        close()
+        print(f"error: {describe_write_error(settings, exc)}", file=sys.stderr)
         return 3
     finally:
         close()

@@ -163,17 +163,24 @@ class Ingestor:
             return self._remove(source)
 
     def reconcile(self) -> list[str]:
-        """Make Chroma, the record manager and the keyword index agree; say what was fixed."""
+        """Make Chroma, the record manager and the keyword index agree; say what was fixed
+        (as warnings too, which the CLI prints on stderr)."""
+        fixes = self._reconcile()
+        for fix in fixes:
+            log.warning(fix)
+        return fixes
+
+    def _reconcile(self) -> list[str]:
         fixes: list[str] = []
         collection = store.open_collection(self.settings)
         if not self.keyword_index.check():
             self._discard_catalog_file()
             fixes.append(self._rebuild_from_chroma(collection))
             return fixes
-        if self.keyword_index.needs_rebuild():
+        chroma_ids = store.all_chroma_ids(collection)
+        if self.keyword_index.needs_rebuild() or self._keyword_rows_lost(chroma_ids):
             fixes.append(self._rebuild_from_chroma(collection))
             return fixes
-        chroma_ids = store.all_chroma_ids(collection)
         keyword_ids = self.keyword_index.chunk_ids()
         orphans = chroma_ids - keyword_ids
         if orphans:
@@ -183,12 +190,33 @@ class Ingestor:
         if missing:
             fixes.append(self._forget_reports_with(missing))
         manager = store.record_manager(self.settings)
-        stale_records = set(manager.list_keys()) - (chroma_ids - orphans)
+        recorded = set(manager.list_keys())
+        stale_records = recorded - (chroma_ids - orphans)
         if stale_records:
             manager.delete_keys(sorted(stale_records))
-        for fix in fixes:
-            log.warning(fix)
+        unrecorded = self.keyword_index.get(sorted((keyword_ids & chroma_ids) - recorded))
+        if unrecorded:
+            # Without its record a chunk would survive the next update of its report.
+            manager.update([c.chunk_id for c in unrecorded], group_ids=[c.source for c in unrecorded])
+            fixes.append(f"記録の無いチャンク {len(unrecorded)} 件を記録し直しました。")
         return fixes
+
+    def _keyword_rows_lost(self, chroma_ids: set[str]) -> bool:
+        """True when the keyword index lost rows that are still committed elsewhere.
+
+        The catalog and the keyword rows are written in one transaction, so different chunk
+        counts mean a damaged file (a table lost). An empty catalog beside a filled
+        collection means the catalog file was deleted, or this is a new machine on an
+        existing Chroma server. Reconciling as usual would delete every vector as an
+        orphan; Chroma's copy rebuilds the keyword index instead. (A run killed before its
+        first record has record-manager keys, so its orphans are still removed.)
+        """
+        reports = self.catalog.all()
+        if reports:
+            return sum(r.chunks for r in reports) != self.keyword_index.count()
+        if not chroma_ids or self.keyword_index.count():
+            return False
+        return not store.record_manager(self.settings).list_keys()
 
     # -- one file -------------------------------------------------------------------
     def _ingest_one(self, candidate: Candidate) -> FileOutcome:
@@ -225,14 +253,9 @@ class Ingestor:
             self._write(source, report.title, candidate.path, chunks, previous, report.metadata)
         except store.StoreUnavailable as exc:
             return FileOutcome(source, Outcome.FAILED, f"{source}: {exc}", path=str(candidate.path))
-        except OSError as exc:
-            return FileOutcome(
-                source,
-                Outcome.FAILED,
-                f"{source}: 索引に書き込めません（{exc.strerror or exc}）。データディレクトリ"
-                f"（{self.settings.data_dir}）の空き容量と書き込み権限を確認してください。",
-                path=str(candidate.path),
-            )
+        except store.WRITE_ERRORS as exc:  # a full disk, a read-only file, a lost server
+            message = store.describe_write_error(self.settings, exc)
+            return FileOutcome(source, Outcome.FAILED, f"{source}: {message}", path=str(candidate.path))
         outcome = Outcome.UPDATED if previous else Outcome.ADDED
         message = "更新しました。" if previous else "追加しました。"
         return FileOutcome(source, outcome, message, len(chunks), str(candidate.path))
@@ -342,6 +365,7 @@ class Ingestor:
     def _discard_catalog_file(self) -> None:
         """The SQLite file is corrupt: move it aside (kept for inspection) and start anew."""
         path = self.settings.catalog_path
+        self.keyword_index.close()
         for suffix in ("", "-wal", "-shm"):
             part = Path(f"{path}{suffix}")
             if part.exists():
@@ -378,4 +402,15 @@ class Ingestor:
         return int(self.settings.max_file_mb * 1024 * 1024)
 
 
-__all__ = ["Ingestor", "IngestBusy", "discover", "ingest_lock", "SUPPORTED_EXTENSIONS"]
+
+
+def ensure_corpus_indexed(settings: Settings, *, say: Callable[[str], None] = print) -> list[FileOutcome]:
+    """Index ``settings.corpus_dir`` when the index holds no report yet (first start)."""
+    ingestor = Ingestor(settings)
+    if ingestor.list_reports() or not settings.corpus_dir.exists():
+        return []
+    say(f"索引が空のため {settings.corpus_dir}/ を取り込みます…")
+    outcomes = ingestor.ingest_paths([settings.corpus_dir])
+    for outcome in outcomes:
+        say(f"  {outcome.outcome.value}: {outcome.source} {outcome.message}")
+    return outcomes

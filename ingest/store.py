@@ -6,14 +6,18 @@ chunk ids were written, so unchanged chunks are never embedded twice.
 
 from __future__ import annotations
 
+import sqlite3
 from functools import lru_cache
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
 from langchain_classic.indexes import SQLRecordManager
 from langchain_core.embeddings import Embeddings
+from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.settings import Settings
 
@@ -22,6 +26,12 @@ COLLECTION_CONFIGURATION = {"hnsw": {"space": "cosine"}}
 
 class StoreUnavailable(RuntimeError):
     """The Chroma server cannot be reached (or the embedded store cannot be opened)."""
+
+
+# What a failed index write raises, as opposed to a bug: a full or read-only disk (OSError,
+# SQLite and SQLAlchemy errors from the catalog), Chroma refusing the write (embedded Chroma
+# reports a full disk as an InternalError), or a server that went away (httpx errors).
+WRITE_ERRORS = (OSError, sqlite3.Error, SQLAlchemyError, ChromaError, httpx.HTTPError)
 
 
 @lru_cache(maxsize=8)
@@ -53,6 +63,22 @@ def describe_store_error(settings: Settings, exc: Exception) -> str:
             f"確認してください。（{type(exc).__name__}）"
         )
     return f"索引（{settings.chroma_dir}）を開けません: {exc}"
+
+
+def describe_write_error(settings: Settings, exc: BaseException) -> str:
+    """What to tell a user when one of ``WRITE_ERRORS`` stopped a write."""
+    if settings.chroma_url and isinstance(exc, (ChromaError, httpx.HTTPError)):
+        return (
+            f"Chromaサーバー（{settings.chroma_url}）に書き込めません（{type(exc).__name__}: {exc}）。"
+            "サーバーが起動しているか、サーバーの空き容量を確認してください。"
+        )
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    if getattr(exc, "filename", None):
+        reason = f"{reason}: {exc.filename}"
+    return (
+        f"索引に書き込めません（{reason}）。データディレクトリ（{settings.data_dir}）の"
+        "空き容量と書き込み権限を確認してください。"
+    )
 
 
 def open_collection(settings: Settings) -> chromadb.Collection:

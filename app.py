@@ -1,0 +1,97 @@
+"""The web chat: ``python app.py [--host H] [--port P]`` (default http://127.0.0.1:7860).
+
+Loads the models once, ingests corpus/ first when the index is empty (printing progress),
+then serves the page. Set ``REPORTS_AUTH`` to require a login.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+# Offline product: Gradio must not phone home for analytics or version checks.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from ingest.settings import Settings  # noqa: E402
+from webui.auth import AuthConfigError, parse_auth  # noqa: E402
+
+DEFAULT_HOST = "127.0.0.1"  # only this machine, unless --host says otherwise
+DEFAULT_PORT = 7860
+QUEUE_CONCURRENCY = 2  # two CPU cores: more parallel work only adds waiting
+QUEUE_MAX_SIZE = 64
+
+log = logging.getLogger("app")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="報告書アシスタントのウェブ画面を起動します。")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"待ち受けるアドレス（既定: {DEFAULT_HOST}）")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"ポート番号（既定: {DEFAULT_PORT}）")
+    return parser.parse_args(argv)
+
+
+def ingest_corpus_if_empty(app, out=print) -> None:
+    """First start: make the reports in corpus/ answerable before the page opens."""
+    if app.ingestor.list_reports():
+        return
+    corpus = app.settings.corpus_dir
+    out(f"索引が空のため、{corpus} の資料を取り込みます。")
+
+    def progress(done: int, total: int, source: str) -> None:
+        if source:
+            out(f"  [{done + 1}/{total}] {source}")
+
+    outcomes = app.ingestor.ingest_paths([corpus], progress=progress)
+    for outcome in outcomes:
+        out(f"  {outcome.outcome:<9} {outcome.source}  {outcome.message}")
+    if not outcomes:
+        out(f"  {corpus} に資料がありません。「資料」タブから追加してください。")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        auth = parse_auth(settings.auth)
+    except (AuthConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    from webui.handlers import WebApp  # torch, Chroma and Gradio load only after the checks
+    from webui.ui import CSS_PATH, THEME, TITLE, build_ui
+
+    print("モデルを読み込んでいます…", flush=True)
+    app = WebApp.create(settings)
+    ingest_corpus_if_empty(app)
+    demo = build_ui(app)
+    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    try:
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            auth=auth,
+            auth_message=f"{TITLE}にログインしてください。",
+            show_error=False,  # users see short Japanese messages, never stack traces
+            max_file_size=int(settings.upload_max_mb * 1024 * 1024),
+            allowed_paths=[str(settings.data_dir / "evaluations")],
+            theme=THEME,
+            css_paths=[CSS_PATH],
+            footer_links=["api"],
+            ssr_mode=False,
+            favicon_path=None,
+        )
+    except OSError as exc:
+        print(
+            f"error: {args.host}:{args.port} で起動できません（{exc}）。"
+            "--port で別のポートを指定してください。",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The last check before an answer leaves the assistant: every quote must be in its source.
+
+A citation is kept only if its text occurs verbatim in the chunk it names, at the offsets it
+claims. Anything else (a paraphrase from an LLM, a stale offset, a forged quote) is dropped,
+the remaining markers are renumbered, and an answer with no verifiable source left becomes
+an abstention: users were promised they can check every statement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant.records import ABSTENTION, Answer, Citation
+
+_MARKER_RE = re.compile(r"\[(\d+)\]")
+_QUOTE_LINE_RE = re.compile(r"^\[(\d+)\] 「")
+
+
+def is_verbatim(citation: Citation) -> bool:
+    """True if ``citation.text`` is exactly ``chunk_text[quote_start:quote_end]``."""
+    start, end = citation.quote_start, citation.quote_end
+    if not citation.text.strip() or not 0 <= start < end <= len(citation.chunk_text):
+        return False
+    return citation.chunk_text[start:end] == citation.text
+
+
+def verify_citations(answer: Answer) -> Answer:
+    """A copy of ``answer`` keeping only verbatim citations, renumbered 1..n in the text too."""
+    kept = [c for c in answer.citations if is_verbatim(c)]
+    related = _renumber([c for c in answer.related if is_verbatim(c)])
+    if answer.abstained:
+        return replace(answer, citations=_renumber(kept), related=related)
+    if not kept:
+        return replace(answer, answer=ABSTENTION, abstained=True, citations=[], related=related)
+    mapping = {c.marker: new for new, c in enumerate(kept, start=1)}
+    return replace(
+        answer,
+        answer=_rewrite_markers(answer.answer, mapping),
+        citations=_renumber(kept),
+        related=related,
+    )
+
+
+def _renumber(citations: list[Citation]) -> list[Citation]:
+    return [replace(c, marker=number) for number, c in enumerate(citations, start=1)]
+
+
+def _rewrite_markers(text: str, mapping: dict[int, int]) -> str:
+    """Drop quote lines of removed citations and renumber every remaining [n]."""
+    lines = []
+    for line in text.split("\n"):
+        quoted = _QUOTE_LINE_RE.match(line)
+        if quoted and int(quoted.group(1)) not in mapping:
+            continue
+        lines.append(_MARKER_RE.sub(lambda m: _renumbered(m, mapping), line))
+    return "\n".join(lines)
+
+
+def _renumbered(match: re.Match[str], mapping: dict[int, int]) -> str:
+    old = int(match.group(1))
+    return f"[{mapping[old]}]" if old in mapping else ""

@@ -1,0 +1,154 @@
+"""``python -m assistant evaluate [QUESTIONS.jsonl ...] [--json] [--out DIR] [--k 5]
+[--baseline] [--reports PATH ...]``.
+
+Exit codes: 0 evaluated; 1 the reports could not be ingested; 2 a question file is invalid
+(nothing is evaluated and no partial report is printed). Progress goes to stderr, so
+``--json`` leaves exactly one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.evaluation.metrics import compare_to_baseline
+from assistant.evaluation.questions import Question, QuestionFileError, load_questions
+from ingest.settings import Settings
+
+EXIT_OK, EXIT_INGEST_FAILED, EXIT_BAD_QUESTIONS = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "questions",
+        nargs="*",
+        type=Path,
+        metavar="QUESTIONS.jsonl",
+        help="question files (default: questions.jsonl in the corpus directory)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--out", type=Path, metavar="DIR", help="write results.jsonl, report.md and report.png here"
+    )
+    parser.add_argument(
+        "--k", type=_positive_int, default=5, help="passages counted for recall and MRR (default 5)"
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also measure the naive LangChain pipeline and print ratios",
+    )
+    parser.add_argument(
+        "--reports",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="report files or directories to ingest (with the corpus) first",
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    paths = args.questions or [settings.corpus_dir / "questions.jsonl"]
+    try:
+        questions = load_questions(paths)
+    except QuestionFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_QUESTIONS
+
+    from assistant.service import Assistant  # models load only once the input is known good
+
+    assistant = Assistant(settings)
+    report_paths = [settings.corpus_dir, *args.reports]
+    if not _ensure_ingested(assistant, report_paths, always=bool(args.reports)):
+        return EXIT_INGEST_FAILED
+
+    from assistant.evaluation.runner import evaluate
+
+    result = evaluate(
+        assistant,
+        questions,
+        k=args.k,
+        chunk_text=_index_lookup(assistant),
+        progress=_print_progress,
+    )
+    baseline = ratios = None
+    if args.baseline:
+        baseline = _run_baseline(assistant, questions, report_paths, args.k)
+        ratios = compare_to_baseline(result.overall, baseline)
+    _emit(result, baseline, ratios, args)
+    return EXIT_OK
+
+
+def _ensure_ingested(assistant, report_paths: list[Path], *, always: bool) -> bool:
+    """Ingest the reports when the index is empty (or extra reports were named); False when
+    any file failed, since figures over a partial index would mislead."""
+    if not always and assistant.keyword_index.count() > 0:
+        return True
+    if not always:
+        _stderr("The index is empty: ingesting the reports first.")
+    from ingest.pipeline import Ingestor
+
+    outcomes = Ingestor(assistant.settings, assistant.embeddings).ingest_paths(report_paths)
+    for outcome in outcomes:
+        _stderr(f"  {outcome.outcome:<9} {outcome.source}  {outcome.message}")
+    failed = [o for o in outcomes if o.outcome == "failed"]
+    if failed:
+        _stderr(f"error: {len(failed)} report(s) could not be ingested; fix them and run again.")
+        return False
+    return True
+
+
+def _index_lookup(assistant):
+    """Stored chunk text by id, from the keyword index (the commit record)."""
+
+    def lookup(chunk_id: str) -> str | None:
+        found = assistant.keyword_index.get([chunk_id])
+        return found[0].text if found else None
+
+    return lookup
+
+
+def _print_progress(index: int, total: int, result) -> None:
+    _stderr(f"[{index}/{total}] {result.id:<10} {result.outcome:<22} {result.latency_ms:6.0f} ms")
+
+
+def _run_baseline(assistant, questions: list[Question], report_paths: list[Path], k: int) -> dict:
+    from assistant.evaluation.baseline import evaluate_baseline, naive_documents
+
+    _stderr("Measuring the naive baseline (LangChain splitter 1000/200, dense-only Chroma)...")
+    documents = naive_documents(report_paths, assistant.settings)
+    return evaluate_baseline(questions, documents, assistant.embeddings, k=k)
+
+
+def _emit(result, baseline, ratios, args) -> None:
+    from assistant.evaluation.report import format_table, write_report
+
+    if args.out is not None:
+        paths = write_report(result, args.out, baseline=baseline, ratios=ratios)
+        _stderr("Wrote " + ", ".join(str(p) for p in paths.values()))
+    if args.json:
+        payload = {
+            "overall": result.overall,
+            "by_type": result.by_type,
+            "questions": [r.to_dict() for r in result.questions],
+        }
+        if baseline is not None:
+            payload |= {"baseline": baseline, "ratios": ratios}
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(format_table(result, baseline, ratios))
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,374 @@
+"""Scoring: per-question outcomes and the aggregate metrics.
+
+Matching is done on *normalised* text: Unicode NFKC (full-width digits and Latin equal their
+half-width forms, half-width katakana equals full-width) with all whitespace removed (PDF
+extraction inserts spaces and line breaks anywhere in Japanese text).
+
+Character F1 (``char_f1``) is the usual tokenizer-free answer metric for Japanese (as in
+JGLUE's JSQuAD): both strings are normalised as above and stripped of punctuation
+(Unicode categories P*: 。、「」（）… carry no answer content), then compared as multisets of
+characters: precision = shared / len(answer), recall = shared / len(reference),
+F1 = 2PR / (P + R). The answer is its statement without the quoted passages under it (they
+would swamp the score; see ``answer_statement``); the reference is the first ``expect_any``
+item (the canonical answer), or all ``expect_all`` items joined when there is no
+``expect_any``. An abstained answer scores 0.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from assistant.evaluation.questions import Question
+from assistant.records import Answer, Citation, Passage
+
+_WHITESPACE = re.compile(r"\s+")
+_MARKER = re.compile(r"\[\d+\]")  # a citation marker, e.g. [1]
+_QUOTE_LINE = re.compile(r"^\[\d+\]\s*")  # a line quoting a cited passage: [1] 「…」
+
+# chunk_id -> stored chunk text (None when unknown)
+ChunkTextLookup = Callable[[str], str | None]
+
+
+def normalize(text: str) -> str:
+    """NFKC and no whitespace: the form in which answers and evidence are compared."""
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def contains(haystack: str, needle: str) -> bool:
+    return normalize(needle) in normalize(haystack)
+
+
+def answer_statement(answer_text: str) -> str:
+    """The answer without the quoted passages under it.
+
+    An answer is a statement, then one line per quoted passage (``[1] 「…」``). The statement
+    is the lines before the first quote, markers removed. A statement that cites nothing
+    itself only introduces the quotes (e.g. 「資料には次のように記載されています。」): then
+    the quotes are the answer.
+    """
+    lines = [line.strip() for line in answer_text.splitlines() if line.strip()]
+    first_quote = next((i for i, line in enumerate(lines) if _QUOTE_LINE.match(line)), len(lines))
+    statement, quotes = lines[:first_quote], lines[first_quote:]
+    if quotes and not any(_MARKER.search(line) for line in statement):
+        return "".join(_QUOTE_LINE.sub("", line) for line in quotes)
+    return _MARKER.sub("", "".join(statement))
+
+
+def char_f1(prediction: str, reference: str) -> float:
+    """Character-level F1 of two strings (see the module docstring for the definition)."""
+    predicted = Counter(_content_characters(prediction))
+    expected = Counter(_content_characters(reference))
+    shared = sum((predicted & expected).values())
+    if shared == 0:
+        return 0.0
+    precision = shared / sum(predicted.values())
+    recall = shared / sum(expected.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def _content_characters(text: str) -> str:
+    return "".join(ch for ch in normalize(text) if not unicodedata.category(ch).startswith("P"))
+
+
+def evidence_rank(evidence: str, passages: Sequence[Passage], k: int) -> int | None:
+    """1-based rank of the first of the top ``k`` passages that holds the evidence."""
+    if not evidence:
+        return None
+    target = normalize(evidence)
+    for rank, passage in enumerate(passages[:k], start=1):
+        if target in normalize(passage.chunk.text):
+            return rank
+    return None
+
+
+def is_answer_correct(question: Question, answer: Answer) -> bool:
+    """Answerable, not abstained, contains one of ``expect_any`` and all of ``expect_all``."""
+    if question.unanswerable or answer.abstained:
+        return False
+    text = normalize(answer.answer)
+    if question.expect_any and not any(normalize(e) in text for e in question.expect_any):
+        return False
+    return all(normalize(e) in text for e in question.expect_all)
+
+
+def is_citation_valid(citation: Citation, stored_text: str | None) -> bool:
+    """The quoted text is non-empty and occurs verbatim in the chunk it names; when the
+    citation gives the quote's offsets, they must point at exactly that text (the page
+    highlights that span)."""
+    chunk_text = stored_text if stored_text is not None else citation.chunk_text
+    if not citation.text or not chunk_text or citation.text not in chunk_text:
+        return False
+    if citation.quote_end > citation.quote_start:
+        return chunk_text[citation.quote_start : citation.quote_end] == citation.text
+    return True
+
+
+def reference_answer(question: Question) -> str:
+    if question.expect_any:
+        return question.expect_any[0]
+    return "".join(question.expect_all)
+
+
+@dataclass
+class QuestionResult:
+    """Everything recorded about one question: written as one line of results.jsonl."""
+
+    id: str
+    question: str
+    type: str
+    unanswerable: bool
+    paraphrase: bool
+    expected: str
+    evidence: str
+    answer: str
+    abstained: bool
+    answered_by: str
+    notice: str
+    question_type: str
+    answer_correct: bool | None  # None for unanswerable questions
+    abstention_correct: bool | None  # None for answerable questions
+    false_abstention: bool | None  # None for unanswerable questions
+    evidence_rank: int | None
+    cited_evidence: bool | None  # None when the question has no evidence
+    citations: int
+    valid_citations: int
+    char_f1: float | None  # None for unanswerable questions
+    latency_ms: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    citation_details: list[dict] = field(default_factory=list)
+    retrieved: list[dict] = field(default_factory=list)
+    source: str = ""
+    file: str = ""
+    line: int = 0
+
+    @property
+    def outcome(self) -> str:
+        """One word for charts and reports."""
+        if self.unanswerable:
+            return "abstained_correctly" if self.abstained else "answered_unanswerable"
+        if self.abstained:
+            return "false_abstention"
+        return "correct" if self.answer_correct else "wrong"
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome not in ("correct", "abstained_correctly")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "outcome": self.outcome}
+
+
+def score_question(
+    question: Question,
+    answer: Answer,
+    *,
+    latency_ms: float,
+    k: int,
+    chunk_text: ChunkTextLookup,
+) -> QuestionResult:
+    """Score one answer. ``chunk_text`` gives the stored text of a chunk by id: citations are
+    checked against what is stored, not against what the answerer claims it quoted from."""
+    stored = {c.chunk_id: chunk_text(c.chunk_id) for c in answer.citations}
+    validity = [is_citation_valid(c, stored[c.chunk_id]) for c in answer.citations]
+    answerable = not question.unanswerable
+    return QuestionResult(
+        id=question.id,
+        question=question.question,
+        type=question.type or str(answer.question_type) or "other",
+        unanswerable=question.unanswerable,
+        paraphrase=question.paraphrase,
+        expected=question.expected_text(),
+        evidence=question.evidence,
+        answer=answer.answer,
+        abstained=answer.abstained,
+        answered_by=answer.answered_by,
+        notice=answer.notice,
+        question_type=str(answer.question_type),
+        answer_correct=is_answer_correct(question, answer) if answerable else None,
+        abstention_correct=answer.abstained if question.unanswerable else None,
+        false_abstention=answer.abstained if answerable else None,
+        evidence_rank=evidence_rank(question.evidence, answer.retrieved, k),
+        cited_evidence=_cites_evidence(question, answer, stored) if question.evidence else None,
+        citations=len(answer.citations),
+        valid_citations=sum(validity),
+        char_f1=_answer_f1(question, answer) if answerable else None,
+        latency_ms=latency_ms,
+        timings_ms=dict(answer.timings_ms),
+        citation_details=[
+            _citation_record(c, ok) for c, ok in zip(answer.citations, validity, strict=True)
+        ],
+        retrieved=[_passage_record(p) for p in answer.retrieved[:k]],
+        source=question.source,
+        file=question.file,
+        line=question.line,
+    )
+
+
+def _cites_evidence(question: Question, answer: Answer, stored: dict[str, str | None]) -> bool:
+    return any(
+        contains(stored[c.chunk_id] or c.chunk_text, question.evidence) for c in answer.citations
+    )
+
+
+def _answer_f1(question: Question, answer: Answer) -> float:
+    if answer.abstained:
+        return 0.0
+    return char_f1(answer_statement(answer.answer), reference_answer(question))
+
+
+def _citation_record(citation: Citation, valid: bool) -> dict:
+    return {
+        "marker": citation.marker,
+        "source": citation.source,
+        "section": citation.section,
+        "page": citation.page,
+        "chunk_id": citation.chunk_id,
+        "text": citation.text,
+        "valid": valid,
+    }
+
+
+def _passage_record(passage: Passage) -> dict:
+    chunk = passage.chunk
+    return {
+        "chunk_id": chunk.chunk_id,
+        "source": chunk.source,
+        "section": chunk.section,
+        "page": chunk.page,
+        "score": passage.score,
+        "dense_rank": passage.dense_rank,
+        "keyword_rank": passage.keyword_rank,
+        "text": chunk.text,
+    }
+
+
+# ---------------------------------------------------------------- aggregate metrics
+
+RETRIEVAL_KS = (1, 3, 5)
+
+
+def summarize(results: Sequence[QuestionResult], *, llm_enabled: bool = False) -> dict:
+    """The overall metrics of a group of question results.
+
+    Rates are ``None`` when their group is empty (e.g. no unanswerable questions), so that a
+    missing measurement is never shown as 0 or 1.
+    """
+    answerable = [r for r in results if not r.unanswerable]
+    unanswerable = [r for r in results if r.unanswerable]
+    with_evidence = [r for r in results if r.evidence]
+    latencies = [r.latency_ms for r in results]
+    summary = {
+        "n": len(results),
+        "n_answerable": len(answerable),
+        "n_unanswerable": len(unanswerable),
+        "answer_accuracy": _mean(r.answer_correct for r in answerable),
+        "abstention_accuracy": _mean(r.abstained for r in unanswerable),
+        "false_abstention_rate": _mean(r.abstained for r in answerable),
+        **retrieval_metrics([r.evidence_rank for r in with_evidence]),
+        "cited_evidence_rate": _mean(r.cited_evidence for r in with_evidence if not r.abstained),
+        "citation_validity": _ratio(
+            sum(r.valid_citations for r in results), sum(r.citations for r in results)
+        ),
+        "char_f1": _mean(r.char_f1 for r in answerable),
+        **latency_metrics(latencies),
+        "answered_by": dict(Counter(r.answered_by for r in results)),
+    }
+    if llm_enabled:
+        summary["llm_rejection_rate"] = _mean(_llm_rejected(r) for r in results)
+    return summary
+
+
+def retrieval_metrics(ranks: Sequence[int | None]) -> dict:
+    """recall@1/3/5 and MRR of evidence ranks (None = not in the top k)."""
+    metrics: dict[str, float | None] = {
+        f"recall@{k}": _mean(rank is not None and rank <= k for rank in ranks) for k in RETRIEVAL_KS
+    }
+    metrics["mrr"] = _mean(1.0 / rank if rank else 0.0 for rank in ranks)
+    metrics["n_with_evidence"] = len(ranks)
+    return metrics
+
+
+def latency_metrics(latencies_ms: Sequence[float]) -> dict:
+    return {
+        "latency_ms_p50": percentile(latencies_ms, 50),
+        "latency_ms_p95": percentile(latencies_ms, 95),
+    }
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default method); None for no values."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return float(values[0])
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return float(cuts[int(pct) - 1])
+
+
+def summarize_by(
+    results: Sequence[QuestionResult],
+    key: Callable[[QuestionResult], str],
+    *,
+    llm_enabled: bool = False,
+) -> dict[str, dict]:
+    groups: dict[str, list[QuestionResult]] = {}
+    for result in results:
+        groups.setdefault(key(result), []).append(result)
+    return {name: summarize(group, llm_enabled=llm_enabled) for name, group in groups.items()}
+
+
+BASELINE_METRICS = ("recall@1", "recall@3", "recall@5", "mrr", "latency_ms_p50", "latency_ms_p95")
+
+
+def compare_to_baseline(ours: dict, baseline: dict) -> dict[str, float | None]:
+    """ours / baseline for each metric both measure (None when the baseline is 0 or missing).
+    Above 1 is better for recall and MRR, worse for latency (ours also composes an answer)."""
+    ratios: dict[str, float | None] = {}
+    for name in BASELINE_METRICS:
+        mine, theirs = ours.get(name), baseline.get(name)
+        ratios[name] = mine / theirs if mine is not None and theirs else None
+    return ratios
+
+
+def _llm_rejected(result: QuestionResult) -> bool:
+    """With an LLM configured, an extractive answer carrying a notice means the LLM's answer
+    was generated but rejected (not grounded in the passages)."""
+    return result.answered_by == "extractive" and bool(result.notice.strip())
+
+
+def _mean(values: Iterable[bool | float | None]) -> float | None:
+    present = [float(v) for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+@dataclass
+class EvaluationResult:
+    """The outcome of one evaluation run."""
+
+    overall: dict
+    by_type: dict[str, dict]
+    questions: list[QuestionResult]
+    k: int = 5
+    settings: dict = field(default_factory=dict)  # what was evaluated (model, chunking, ...)
+
+    @property
+    def failures(self) -> list[QuestionResult]:
+        return [r for r in self.questions if r.failed]
+
+    def to_dict(self) -> dict:
+        return {
+            "overall": self.overall,
+            "by_type": self.by_type,
+            "questions": [r.to_dict() for r in self.questions],
+            "k": self.k,
+            "settings": self.settings,
+        }

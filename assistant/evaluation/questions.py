@@ -1,0 +1,197 @@
+"""Load question sets: JSONL files, one question per line.
+
+Every problem is reported as a ``QuestionFileError`` naming the file and the line, so a
+staff member can fix the file; nothing is evaluated from a file that has an error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+# field name -> (accepted Python type, human description for error messages)
+_FIELD_TYPES: dict[str, tuple[type, str]] = {
+    "id": (str, "a string"),
+    "question": (str, "a string"),
+    "expect_any": (list, "a list of strings"),
+    "expect_all": (list, "a list of strings"),
+    "evidence": (str, "a string"),
+    "source": (str, "a string"),
+    "unanswerable": (bool, "true or false"),
+    "type": (str, "a string"),
+    "paraphrase": (bool, "true or false"),
+    "note": (str, "a string"),
+}
+ALLOWED_FIELDS = tuple(_FIELD_TYPES)
+REQUIRED_FIELDS = ("id", "question")
+
+
+class QuestionFileError(ValueError):
+    """A question file cannot be used; the message names the file, the line and the fix."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One test question and what a correct answer must contain."""
+
+    id: str
+    question: str
+    expect_any: tuple[str, ...] = ()
+    expect_all: tuple[str, ...] = ()
+    evidence: str = ""
+    source: str = ""
+    unanswerable: bool = False
+    type: str = ""
+    paraphrase: bool = False
+    note: str = ""
+    file: str = ""  # where it was read from, for messages and the report
+    line: int = 0
+
+    @property
+    def answerable(self) -> bool:
+        return not self.unanswerable
+
+    def expected_text(self) -> str:
+        """What a correct answer contains, as shown in reports."""
+        if self.unanswerable:
+            return "(unanswerable: should abstain)"
+        parts = []
+        if self.expect_any:
+            parts.append("any of: " + " | ".join(self.expect_any))
+        if self.expect_all:
+            parts.append("all of: " + " + ".join(self.expect_all))
+        return "; ".join(parts)
+
+
+def load_questions(paths: Iterable[Path | str]) -> list[Question]:
+    """Load and validate question files in order; ids must be unique across all of them."""
+    questions: list[Question] = []
+    first_seen: dict[str, Question] = {}
+    for path in paths:
+        for question in load_question_file(path):
+            earlier = first_seen.get(question.id)
+            if earlier is not None:
+                raise QuestionFileError(
+                    f"{question.file}:{question.line}: duplicate id {question.id!r} "
+                    f"(already used at {earlier.file}:{earlier.line}); give every question "
+                    "its own id."
+                )
+            first_seen[question.id] = question
+            questions.append(question)
+    return questions
+
+
+def load_question_file(path: Path | str) -> list[Question]:
+    """Parse one JSONL file; blank lines are skipped."""
+    path = Path(path)
+    text = _read_utf8(path)
+    questions = [
+        _parse_line(raw, path, number)
+        for number, raw in enumerate(text.splitlines(), start=1)
+        if raw.strip()
+    ]
+    if not questions:
+        raise QuestionFileError(
+            f"{path}: the file holds no questions; add one JSON object per line "
+            '(e.g. {"id": "q-001", "question": "…", "expect_any": ["…"]}).'
+        )
+    return questions
+
+
+def _read_utf8(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise QuestionFileError(f"{path}: file not found.") from None
+    except IsADirectoryError:
+        raise QuestionFileError(f"{path}: is a directory; pass a .jsonl file.") from None
+    except OSError as exc:
+        raise QuestionFileError(f"{path}: cannot be read ({exc.strerror}).") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise QuestionFileError(
+            f"{path}:{line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8."
+        ) from None
+
+
+def _parse_line(raw: str, path: Path, line: int) -> Question:
+    where = f"{path}:{line}"
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise QuestionFileError(
+            f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); "
+            "each line must be one JSON object."
+        ) from None
+    if not isinstance(record, dict):
+        raise QuestionFileError(f"{where}: expected a JSON object, got {type(record).__name__}.")
+    _check_fields(record, where)
+    return _build_question(record, path, line, where)
+
+
+def _check_fields(record: dict, where: str) -> None:
+    unknown = sorted(set(record) - set(ALLOWED_FIELDS))
+    if unknown:
+        raise QuestionFileError(
+            f"{where}: unknown field {', '.join(map(repr, unknown))}; "
+            f"allowed fields: {', '.join(ALLOWED_FIELDS)}."
+        )
+    for name in REQUIRED_FIELDS:
+        if name not in record:
+            raise QuestionFileError(f"{where}: missing required field {name!r}.")
+    for name, value in record.items():
+        expected, description = _FIELD_TYPES[name]
+        # bool is a subclass of int, never of str/list, so isinstance is exact here
+        if not isinstance(value, expected):
+            raise QuestionFileError(
+                f"{where}: field {name!r} must be {description}, got {json.dumps(value, ensure_ascii=False)}."
+            )
+        if expected is list and not all(isinstance(item, str) and item.strip() for item in value):
+            raise QuestionFileError(f"{where}: field {name!r} must be a list of non-empty strings.")
+    for name in REQUIRED_FIELDS:
+        if not record[name].strip():
+            raise QuestionFileError(f"{where}: field {name!r} is empty.")
+
+
+def _build_question(record: dict, path: Path, line: int, where: str) -> Question:
+    question = Question(
+        id=record["id"].strip(),
+        question=record["question"].strip(),
+        expect_any=tuple(record.get("expect_any", ())),
+        expect_all=tuple(record.get("expect_all", ())),
+        evidence=record.get("evidence", ""),
+        source=record.get("source", ""),
+        unanswerable=record.get("unanswerable", False),
+        type=record.get("type", "").strip(),
+        paraphrase=record.get("paraphrase", False),
+        note=record.get("note", ""),
+        file=str(path),
+        line=line,
+    )
+    _check_consistency(question, where)
+    return question
+
+
+def _check_consistency(question: Question, where: str) -> None:
+    """An answerable question needs something to grade against; an unanswerable one must not
+    carry an expected answer (that would contradict itself)."""
+    has_expectation = bool(question.expect_any or question.expect_all)
+    if question.unanswerable and (has_expectation or question.evidence):
+        raise QuestionFileError(
+            f"{where}: question {question.id!r} is marked unanswerable but has "
+            "expect_any/expect_all/evidence; remove them or set unanswerable to false."
+        )
+    if not question.unanswerable and not has_expectation:
+        raise QuestionFileError(
+            f"{where}: question {question.id!r} has no expect_any or expect_all; "
+            'add the expected answer, or mark it "unanswerable": true.'
+        )
+
+
+def question_types(questions: Sequence[Question]) -> list[str]:
+    """The distinct ``type`` values in file order (empty types left out)."""
+    return list(dict.fromkeys(q.type for q in questions if q.type))

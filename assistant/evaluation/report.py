@@ -1,0 +1,253 @@
+"""Show evaluation results: a terminal table, and files for people (report.md, report.png)
+and for tools (results.jsonl)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from assistant.evaluation.metrics import BASELINE_METRICS, EvaluationResult, QuestionResult
+
+# the headline metrics, in the order people read them
+OVERALL_METRICS = (
+    "answer_accuracy",
+    "abstention_accuracy",
+    "false_abstention_rate",
+    "recall@1",
+    "recall@3",
+    "recall@5",
+    "mrr",
+    "citation_validity",
+    "char_f1",
+    "latency_ms_p50",
+    "latency_ms_p95",
+)
+
+TYPE_COLUMNS = (
+    "n",
+    "answer_accuracy",
+    "abstention_accuracy",
+    "false_abstention_rate",
+    "recall@5",
+    "mrr",
+    "char_f1",
+)
+
+# outcome -> (label, colour); colours stay distinguishable for red-green colour blindness
+OUTCOMES = {
+    "correct": ("correct", "#1b9e77"),
+    "wrong": ("wrong answer", "#d95f02"),
+    "false_abstention": ("false abstention", "#e6ab02"),
+    "abstained_correctly": ("abstained correctly", "#7570b3"),
+    "answered_unanswerable": ("answered unanswerable", "#e7298a"),
+}
+
+
+def format_value(name: str, value) -> str:
+    if value is None:
+        return "-"
+    if name.startswith("latency"):
+        return f"{value:.0f}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def format_table(
+    result: EvaluationResult, baseline: dict | None = None, ratios: dict | None = None
+) -> str:
+    """A plain-text summary for the terminal: overall metrics, metrics by type, and the
+    baseline comparison when given."""
+    lines = [
+        f"Evaluated {result.overall['n']} questions "
+        f"({result.overall['n_answerable']} answerable, "
+        f"{result.overall['n_unanswerable']} unanswerable), top k = {result.k}",
+        "",
+    ]
+    lines += _key_value_table(result.overall, OVERALL_METRICS)
+    if "llm_rejection_rate" in result.overall:
+        lines.append(
+            f"{'llm_rejection_rate':<24}{format_value('', result.overall['llm_rejection_rate'])}"
+        )
+    answered_by = result.overall.get("answered_by") or {}
+    if answered_by:
+        lines.append(
+            f"{'answered_by':<24}" + ", ".join(f"{k} {v}" for k, v in sorted(answered_by.items()))
+        )
+    lines += ["", "By question type:"]
+    lines += _grid(
+        ["type", *TYPE_COLUMNS],
+        [
+            [name, *(format_value(col, metrics.get(col)) for col in TYPE_COLUMNS)]
+            for name, metrics in sorted(result.by_type.items())
+        ],
+    )
+    if baseline is not None:
+        lines += ["", "Retrieval against the naive baseline (ratio = ours / baseline):"]
+        lines += _grid(
+            ["", *BASELINE_METRICS], _comparison_rows(result.overall, baseline, ratios or {})
+        )
+    failures = result.failures
+    lines += ["", f"Failures: {len(failures)} of {len(result.questions)}"]
+    lines += [f"  {r.id:<10} {OUTCOMES[r.outcome][0]:<22} {r.question}" for r in failures]
+    return "\n".join(lines)
+
+
+def _key_value_table(metrics: dict, names) -> list[str]:
+    return [f"{name:<24}{format_value(name, metrics.get(name))}" for name in names]
+
+
+def _grid(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row):
+        return "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+
+    return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(row) for row in rows)]
+
+
+def _comparison_rows(overall: dict, baseline: dict, ratios: dict) -> list[list[str]]:
+    return [
+        ["ours", *(format_value(m, overall.get(m)) for m in BASELINE_METRICS)],
+        ["baseline", *(format_value(m, baseline.get(m)) for m in BASELINE_METRICS)],
+        ["ratio", *(_format_ratio(ratios.get(m)) for m in BASELINE_METRICS)],
+    ]
+
+
+def _format_ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+# ---------------------------------------------------------------- files
+
+
+def write_report(
+    result: EvaluationResult,
+    out_dir: Path | str,
+    *,
+    baseline: dict | None = None,
+    ratios: dict | None = None,
+) -> dict[str, Path]:
+    """Write results.jsonl, report.md and report.png into ``out_dir`` (created if needed).
+    Returns the paths by name."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "results": out / "results.jsonl",
+        "markdown": out / "report.md",
+        "chart": out / "report.png",
+    }
+    write_results_jsonl(result, paths["results"])
+    paths["markdown"].write_text(markdown_report(result, baseline, ratios), encoding="utf-8")
+    from assistant.evaluation.chart import draw_chart  # matplotlib loads only when needed
+
+    draw_chart(result, paths["chart"], baseline=baseline)
+    return paths
+
+
+def write_results_jsonl(result: EvaluationResult, path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in result.questions:
+            handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+
+
+def markdown_report(
+    result: EvaluationResult, baseline: dict | None = None, ratios: dict | None = None
+) -> str:
+    overall = result.overall
+    parts = [
+        "# Evaluation report",
+        "",
+        f"{overall['n']} questions ({overall['n_answerable']} answerable, "
+        f"{overall['n_unanswerable']} unanswerable); retrieval measured in the top "
+        f"{result.k} passages.",
+        "",
+    ]
+    if result.settings:
+        parts += ["Settings: " + ", ".join(f"{k}={v}" for k, v in result.settings.items()), ""]
+    parts += [
+        "## Overall",
+        "",
+        *_markdown_table(
+            ["metric", "value"],
+            [
+                [name, format_value(name, overall.get(name))]
+                for name in (*OVERALL_METRICS, "cited_evidence_rate", "llm_rejection_rate")
+                if name in overall
+            ],
+        ),
+        "",
+    ]
+    if overall.get("answered_by"):
+        parts += [
+            "Answered by: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(overall["answered_by"].items())),
+            "",
+        ]
+    parts += [
+        "## By question type",
+        "",
+        *_markdown_table(
+            ["type", *TYPE_COLUMNS],
+            [
+                [name, *(format_value(c, m.get(c)) for c in TYPE_COLUMNS)]
+                for name, m in sorted(result.by_type.items())
+            ],
+        ),
+        "",
+    ]
+    if baseline is not None:
+        parts += [
+            "## Retrieval against the naive baseline",
+            "",
+            "Baseline: LangChain RecursiveCharacterTextSplitter (1000/200) over the "
+            "unrepaired text, dense-only Chroma, same embedding model. Its chunks are "
+            "about three times longer, which makes holding the evidence easier.",
+            "",
+            *_markdown_table(
+                ["", *BASELINE_METRICS], _comparison_rows(overall, baseline, ratios or {})
+            ),
+            "",
+        ]
+    failures = result.failures
+    parts += [f"## Failures ({len(failures)} of {len(result.questions)})", ""]
+    for record in failures:
+        parts += _markdown_failure(record)
+    if not failures:
+        parts.append("None.")
+    return "\n".join(parts) + "\n"
+
+
+def _markdown_failure(record: QuestionResult) -> list[str]:
+    rank = "not in top k" if record.evidence_rank is None else f"rank {record.evidence_rank}"
+    lines = [
+        f"### {record.id}: {OUTCOMES[record.outcome][0]}",
+        "",
+        f"- Question ({record.type}): {record.question}",
+        f"- Expected: {record.expected}",
+    ]
+    if record.evidence:
+        lines.append(f"- Evidence: 「{record.evidence}」 ({rank})")
+    lines.append(f"- Answer ({record.answered_by}, {record.latency_ms:.0f} ms):")
+    lines += ["", *(f"    {line}" for line in (record.answer or "(empty)").splitlines()), ""]
+    if record.notice:
+        lines.append(f"- Notice: {record.notice}")
+    lines.append("- Retrieved:")
+    for rank_number, passage in enumerate(record.retrieved, start=1):
+        section = f" / {passage['section']}" if passage["section"] else ""
+        lines.append(
+            f"  {rank_number}. {passage['source']}{section}: {_shorten(passage['text'], 60)}"
+        )
+    return [*lines, ""]
+
+
+def _shorten(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    def fmt(cells):
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return [fmt(header), fmt(["---"] * len(header)), *(fmt(row) for row in rows)]

@@ -1,0 +1,578 @@
+"""Answer a question from retrieved passages without a generative model.
+
+The method: split the passages into sentences, score each sentence for the question (how
+many of its key terms it contains, weighted so that rare terms and names count most; whether
+it holds a span of the kind asked for; the passage's retrieval rank), take the best one,
+pull the span of the expected type nearest the question's terms out of it, and state it in a
+short Japanese sentence followed by the exact quote. When the best sentence does not support
+an answer well enough, abstain and show the closest passages as "possibly related".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from assistant.question_types import EXPECTED_SPANS, QuestionType, classify, is_entity, key_terms
+from assistant.records import ABSTENTION, Answer, Citation, Passage
+from assistant.spans import (
+    GAZETTEER,
+    HIRAGANA,
+    PLACE_SUFFIXES,
+    TITLES,
+    DateRangeSpan,
+    DateSpan,
+    EnumerationSpan,
+    OrganisationSpan,
+    PersonSpan,
+    Span,
+    SpanKind,
+    find_spans,
+    normalize,
+)
+
+DEFAULT_MIN_SUPPORT = 0.45
+MAX_RELATED = 3
+_MISSING_SPAN_FACTOR = 0.45  # a when-question answered by a sentence without a date
+_CONTEXT_CREDIT = 0.35  # a term found elsewhere in the same passage, not in the sentence
+_SENTENCE_INTRO = "資料には次のように記載されています。"
+
+
+# --------------------------------------------------------------------------------------
+# Sentences
+# --------------------------------------------------------------------------------------
+
+_OPENERS, _CLOSERS = "「『（(【", "」』）)】"
+_ENDERS = "。！？!?"
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence in ``text``, whitespace trimmed.
+
+    Splits after 。！？ and at line breaks, but not inside brackets, so that
+    「…願っている。」と発言しました。 stays one sentence.
+    """
+    bounds: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for index, char in enumerate(text):
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth = max(0, depth - 1)
+        if char == "\n" or (char in _ENDERS and depth == 0):
+            bounds.append((start, index + (char != "\n")))
+            start = index + 1
+    bounds.append((start, len(text)))
+    return [trimmed for s, e in bounds if (trimmed := _trim(text, s, e))]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if end > start else None
+
+
+# --------------------------------------------------------------------------------------
+# Term matching
+# --------------------------------------------------------------------------------------
+
+
+def _bigrams(text: str) -> set[str]:
+    compact = re.sub(r"\s+", "", text)
+    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+
+
+def term_match(term: str, normalized_text: str, text_bigrams: set[str]) -> float:
+    """1.0 if the term occurs as is; partial credit for most of its character bigrams
+    (「協力協定」 vs 「協定」); 0 otherwise."""
+    if term in normalized_text:
+        return 1.0
+    grams = _bigrams(term)
+    if len(grams) < 2:
+        return 0.0
+    overlap = len(grams & text_bigrams) / len(grams)
+    if overlap < 0.5:
+        return 0.0
+    # A name is either there or not: 「経済ミッション団」 is not 「欧州ミッション団」.
+    return (0.3 if is_entity(term) else 0.7) * overlap
+
+
+def _kind_weight(term: str) -> float:
+    """Names matter most; verb stems (結ん) least, as reports paraphrase them (締結)."""
+    if is_entity(term):
+        return 1.5
+    if re.search(f"[{HIRAGANA}]$", term):
+        return 0.3
+    if len(term) == 1:
+        return 0.5
+    return 1.0
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    passage_index: int
+    start: int
+    end: int
+    normalized: str
+    bigrams: frozenset[str]
+
+
+@dataclass
+class _Scored:
+    sentence: _Sentence
+    coverage: float
+    type_factor: float
+    rank_prior: float
+    spans: list[Span] = field(default_factory=list)
+    entity_found: bool = True
+
+    @property
+    def support(self) -> float:
+        return self.coverage * self.type_factor * (0.85 + 0.15 * self.rank_prior)
+
+
+# --------------------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Question:
+    text: str
+    type: QuestionType
+    terms: list[str]
+    weights: dict[str, float]
+    counter: str | None
+
+
+_COUNTER_IN_QUESTION = re.compile(r"何(社|名|人|者|つ|か国|カ国|ヶ国|件|回|団体|機関|都市|企業)")
+_SAME_COUNTERS = {
+    "人": ("人", "名"),
+    "名": ("名", "人"),
+    "か国": ("か国", "カ国", "ヶ国"),
+    "円": ("円", "万円", "億円", "ドル", "ユーロ"),
+}
+_MONEY_IN_QUESTION = re.compile(r"いくら|金額|予算|額は|費用")
+
+
+def _term_weights(terms: list[str], sentences: list[_Sentence]) -> dict[str, float]:
+    """Inverse sentence frequency over the candidates times a weight for the kind of term:
+    「津市」 appears everywhere in a report about 津市, 「人口」 nowhere, and a sentence
+    lacking the rare term should not count as an answer."""
+    total = len(sentences)
+    weights = {}
+    for term in terms:
+        df = sum(1 for s in sentences if term in s.normalized)
+        weights[term] = math.log(1 + (total + 1) / (df + 1)) * _kind_weight(term)
+    return weights
+
+
+def _coverage(question: _Question, sentence: _Sentence, passage_text: str) -> tuple[float, bool]:
+    """Weighted share of key terms found; and whether any name of the question is present."""
+    if not question.terms:
+        return 0.0, False
+    got, entity_found, any_entity = 0.0, False, False
+    for term in question.terms:
+        here = term_match(term, sentence.normalized, set(sentence.bigrams))
+        nearby = _CONTEXT_CREDIT if term in passage_text else 0.0
+        got += question.weights[term] * max(here, nearby)
+        if is_entity(term):
+            any_entity = True
+            entity_found = entity_found or here >= 0.5 or nearby > 0
+    total = sum(question.weights.values())
+    return (got / total if total else 0.0), (entity_found or not any_entity)
+
+
+def _passage_spans(passage_text: str, kinds: Sequence[SpanKind]) -> list[Span]:
+    """Typed spans found over the whole passage, so that 翌21日 resolves from a date in an
+    earlier sentence."""
+    return [span for kind in kinds for span in find_spans(passage_text, kind)]
+
+
+def _within(spans: list[Span], sentence: _Sentence) -> list[Span]:
+    return [s for s in spans if sentence.start <= s.start and s.end <= sentence.end]
+
+
+def _useful_spans(question: _Question, spans: list[Span]) -> list[Span]:
+    """Drop spans that only repeat the question (「津市」 for 「津市はどこを訪問…」)."""
+    asked = normalize(question.text)
+    useful = [s for s in spans if normalize(s.text).replace(" ", "") not in asked]
+    if question.type is QuestionType.COUNT and question.counter:
+        wanted = _SAME_COUNTERS.get(question.counter, (question.counter,))
+        useful = [s for s in useful if getattr(s, "counter", "") in wanted]
+    if question.type is QuestionType.WHICH_FIELDS:
+        useful = [s for s in useful if isinstance(s, EnumerationSpan) and _is_strong_list(s)]
+    if question.type is QuestionType.WHO:
+        useful = _people_with_asked_title(asked, useful)
+    return useful
+
+
+def _people_with_asked_title(asked: str, people: list[Span]) -> list[Span]:
+    """「担当部長の名前は？」 is not answered by the 局長's name: when the question names a
+    title, only people holding it qualify."""
+    titles = [t for t in TITLES if t != "氏" and t in asked]
+    if not titles:
+        return people
+    return [p for p in people if isinstance(p, PersonSpan) and any(t in p.title for t in titles)]
+
+
+def _is_strong_list(span: EnumerationSpan) -> bool:
+    """Joined with や or closed by 等/など: 「A、B」 alone is as often two clauses as a list."""
+    return "や" in span.text or normalize(span.text).endswith(("等", "など"))
+
+
+_WHY_CUES = re.compile(r"ため|ことから|目的|契機|理由|により|によって|背景")
+_HOW_CUES = re.compile(r"により|によって|を通じ|ことで|支援|実施|進め|行い|形で")
+
+
+def _type_factor(question: _Question, spans: list[Span], normalized_sentence: str) -> float:
+    if question.type is QuestionType.WHICH_FIELDS:
+        return 1.0 if spans else 0.85  # 「どのような…」 is often answered by a plain sentence
+    if question.type in EXPECTED_SPANS:
+        return 1.0 if spans else _MISSING_SPAN_FACTOR
+    if question.type is QuestionType.WHY:
+        return 1.0 if _WHY_CUES.search(normalized_sentence) else 0.6
+    if question.type is QuestionType.HOW:
+        return 1.0 if _HOW_CUES.search(normalized_sentence) else 0.85
+    return 1.0
+
+
+def _score_all(
+    question: _Question, passages: Sequence[Passage], sentences: list[_Sentence]
+) -> list[_Scored]:
+    kinds = EXPECTED_SPANS.get(question.type, ())
+    passage_texts = [normalize(p.chunk.text) for p in passages]
+    passage_spans = [_passage_spans(p.chunk.text, kinds) for p in passages]
+    scored = []
+    for sentence in sentences:
+        index = sentence.passage_index
+        coverage, entity_found = _coverage(question, sentence, passage_texts[index])
+        spans = _useful_spans(question, _within(passage_spans[index], sentence))
+        type_factor = _type_factor(question, spans, sentence.normalized)
+        rank_prior = 1.0 / (1.0 + 0.25 * sentence.passage_index)
+        scored.append(_Scored(sentence, coverage, type_factor, rank_prior, spans, entity_found))
+    return scored
+
+
+def _ranking_key(item: _Scored) -> tuple[float, float]:
+    return (item.support, -item.sentence.start)
+
+
+# --------------------------------------------------------------------------------------
+# Choosing the span and phrasing the answer
+# --------------------------------------------------------------------------------------
+
+
+def _term_positions(question: _Question, normalized_sentence: str) -> list[tuple[int, int, float]]:
+    positions = []
+    for term in question.terms:
+        for match in re.finditer(re.escape(term), normalized_sentence):
+            positions.append((match.start(), match.end(), question.weights[term]))
+    return positions
+
+
+def _closest_span(question: _Question, best: _Scored, chunk_text: str) -> Span | None:
+    """The span nearest (by weighted gap) to where the question's terms occur in the sentence.
+    Positions are compared in the sentence's own characters, which is what a reader sees."""
+    if not best.spans:
+        return None
+    offset = best.sentence.start
+    sentence_text = chunk_text[best.sentence.start : best.sentence.end]
+    positions = _term_positions(question, normalize(sentence_text))
+    candidates = _prefer_ranges(best.spans)
+
+    total_weight = sum(w for _, _, w in positions) or 1.0
+    date_starts = sorted(
+        s.start - offset for s in candidates if isinstance(s, DateSpan | DateRangeSpan)
+    )
+
+    def cost(span: Span) -> tuple[float, float]:
+        if not positions:
+            return 0.0, span.start - offset
+        s, e = span.start - offset, span.end - offset
+        gaps = [w * max(0, s - te, ts - e) for ts, te, w in positions]
+        nearness = sum(gaps) / total_weight + _enumeration_bonus(span)
+        if isinstance(span, DateSpan | DateRangeSpan):
+            return -_clause_weight(s, date_starts, len(sentence_text), positions), nearness
+        return 0.0, nearness
+
+    return min(candidates, key=cost)
+
+
+def _clause_weight(
+    start: int,
+    date_starts: list[int],
+    sentence_length: int,
+    positions: list[tuple[int, int, float]],
+) -> float:
+    """How much of the question's terms sit in the clause a date introduces: in Japanese the
+    date comes first (「20日、津市とARDとの間で…締結し、翌21日には津市とOPIと…」), so a date
+    owns the text up to the next date."""
+    following = [d for d in date_starts if d > start]
+    end = following[0] if following else sentence_length
+    seen: dict[tuple[int, int], float] = {}
+    for term_start, term_end, weight in positions:
+        if start <= term_start < end:
+            seen[(term_start, term_end)] = weight
+    return sum(seen.values())
+
+
+def _prefer_ranges(spans: list[Span]) -> list[Span]:
+    """A date inside a range (「16日から25日」) is answered by the whole range."""
+    ranges = [s for s in spans if isinstance(s, DateRangeSpan)]
+    return [
+        s
+        for s in spans
+        if not any(r.start <= s.start and s.end <= r.end and r is not s for r in ranges)
+    ]
+
+
+def _enumeration_bonus(span: Span) -> float:
+    """Lists joined with や or closed by 等 are real enumerations more often than 「A、B」."""
+    if not isinstance(span, EnumerationSpan):
+        return 0.0
+    return -5.0 * (len(span.items) - 1) - (20.0 if _is_strong_list(span) else 0.0)
+
+
+def _phrase(question: _Question, span: Span) -> str:
+    """A short natural Japanese answer stating the span."""
+    if isinstance(span, DateSpan | DateRangeSpan):
+        return f"{span.display()}です。"
+    if isinstance(span, EnumerationSpan):
+        closed = normalize(span.text).endswith(("等", "など"))
+        return f"{span.display()}{'など' if closed else ''}です。"
+    if isinstance(span, OrganisationSpan) and "何の略" in normalize(question.text):
+        return f"{span.display()}の略です。"
+    return f"{span.display()}です。"
+
+
+_NAMING_CUES = re.compile(r"略|名称|日本語|アルファベット|正式")
+
+
+def _organisation_answer(
+    question: _Question, passages: Sequence[Passage]
+) -> tuple[OrganisationSpan, int] | None:
+    """「ARDは何の略？」 / 「パリ地域経済開発局の略称は？」: the organisation, spelled out with
+    its abbreviation somewhere in the passages, that the question names; and its passage."""
+    if not _NAMING_CUES.search(question.text) and not any(
+        _is_abbreviation(t) for t in question.terms
+    ):
+        return None
+    best: tuple[float, OrganisationSpan, int] | None = None
+    for index, passage in enumerate(passages):
+        for org in find_spans(passage.chunk.text, SpanKind.ORGANISATION):
+            if not isinstance(org, OrganisationSpan) or not org.abbreviation:
+                continue
+            match = _naming_match(question, org)
+            if match > 0 and (best is None or match > best[0]):
+                best = (match, org, index)
+    return (best[1], best[2]) if best else None
+
+
+def _is_abbreviation(term: str) -> bool:
+    return re.fullmatch(r"[A-Za-z][A-Za-z0-9&.\-]{1,15}", term) is not None
+
+
+def _naming_match(question: _Question, org: OrganisationSpan) -> float:
+    """1 if the question names the abbreviation; else how much of the Japanese name it names."""
+    if any(t.upper() == org.abbreviation.upper() for t in question.terms if _is_abbreviation(t)):
+        return 1.0
+    name_grams = _bigrams(normalize(org.name))
+    asked = _bigrams(normalize(question.text))
+    overlap = len(name_grams & asked) / len(name_grams) if name_grams else 0.0
+    return 0.9 * overlap if overlap >= 0.3 else 0.0
+
+
+def _places_as_list(best: _Scored, chunk_text: str) -> EnumerationSpan | None:
+    """「どこを訪問」 answered by a sentence naming several countries without a list marker."""
+    in_sentence = _within(_passage_spans(chunk_text, (SpanKind.PLACE,)), best.sentence)
+    places = [p for p in in_sentence if normalize(p.text) in GAZETTEER]
+    names = list(dict.fromkeys(normalize(p.text) for p in places))
+    if len(names) < 2:
+        return None
+    return EnumerationSpan(SpanKind.ENUMERATION, chunk_text[places[0].start : places[-1].end],
+                           places[0].start, places[-1].end, tuple(names))  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# Citations
+# --------------------------------------------------------------------------------------
+
+
+def citation_for(passage: Passage, start: int, end: int, marker: int) -> Citation:
+    """A citation quoting ``passage.chunk.text[start:end]`` exactly."""
+    chunk = passage.chunk
+    return Citation(
+        marker=marker,
+        source=chunk.source,
+        title=chunk.title,
+        section=chunk.section,
+        page=chunk.page,
+        chunk_id=chunk.chunk_id,
+        text=chunk.text[start:end],
+        quote_start=start,
+        quote_end=end,
+        chunk_text=chunk.text,
+    )
+
+
+def quote_lines(citations: Sequence[Citation]) -> str:
+    return "\n".join(f"[{c.marker}] 「{c.text}」" for c in citations)
+
+
+def _related(passages: Sequence[Passage], ranked: list[_Scored]) -> list[Citation]:
+    """The best sentence of each of the first few distinct passages, in retrieval order."""
+    best_by_passage: dict[int, _Scored] = {}
+    for item in ranked:
+        best_by_passage.setdefault(item.sentence.passage_index, item)
+    related = []
+    for index in sorted(best_by_passage)[:MAX_RELATED]:
+        sentence = best_by_passage[index].sentence
+        related.append(
+            citation_for(passages[index], sentence.start, sentence.end, len(related) + 1)
+        )
+    return related
+
+
+# --------------------------------------------------------------------------------------
+# The answerer
+# --------------------------------------------------------------------------------------
+
+
+def answer_extractively(
+    question: str,
+    passages: Sequence[Passage],
+    *,
+    min_support: float = DEFAULT_MIN_SUPPORT,
+    max_sentences: int = 2,
+) -> Answer:
+    """Answer ``question`` from ``passages`` (best first) with exact quotes, or abstain."""
+    parsed = _parse_question(question, passages)
+    sentences = _sentences(passages)
+    parsed.weights = _term_weights(parsed.terms, sentences)
+    ranked = sorted(_score_all(parsed, passages, sentences), key=_ranking_key, reverse=True)
+    if not ranked or ranked[0].support < min_support or not ranked[0].entity_found:
+        return _abstain(parsed, passages, ranked)
+    best = ranked[0]
+    answered = _answer_span(parsed, passages, best)
+    if answered is not None:
+        span, sentence = answered
+        lead = f"{_phrase(parsed, span)}[1]"
+        citations = [
+            citation_for(passages[sentence.passage_index], sentence.start, sentence.end, 1)
+        ]
+    else:
+        first = citation_for(
+            passages[best.sentence.passage_index], best.sentence.start, best.sentence.end, 1
+        )
+        citations = [first, *_supporting(passages, ranked, best, max_sentences - 1)]
+        lead = _SENTENCE_INTRO
+    return Answer(
+        answer=f"{lead}\n{quote_lines(citations)}",
+        abstained=False,
+        citations=citations,
+        question_type=str(parsed.type),
+        retrieved=list(passages),
+        support=round(best.support, 4),
+    )
+
+
+def _parse_question(question: str, passages: Sequence[Passage]) -> _Question:
+    normalized = normalize(question)
+    counter = _COUNTER_IN_QUESTION.search(normalized)
+    return _Question(
+        text=question,
+        type=classify(question),
+        terms=key_terms(question),
+        weights={},
+        counter=counter.group(1)
+        if counter
+        else "円"
+        if _MONEY_IN_QUESTION.search(normalized)
+        else None,
+    )
+
+
+def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
+    out = []
+    for index, passage in enumerate(passages):
+        text = passage.chunk.text
+        for start, end in split_sentences(text):
+            normalized = normalize(text[start:end])
+            out.append(_Sentence(index, start, end, normalized, frozenset(_bigrams(normalized))))
+    return out
+
+
+def _answer_span(
+    question: _Question, passages: Sequence[Passage], best: _Scored
+) -> tuple[Span, _Sentence] | None:
+    """The span that answers the question and the sentence to quote for it."""
+    chunk_text = passages[best.sentence.passage_index].chunk.text
+    if question.type is QuestionType.WHAT:
+        found = _organisation_answer(question, passages)
+        if found is None:
+            return None  # "what is X" without an abbreviation: quote the sentence
+        org, index = found
+        return org, _sentence_around(passages[index].chunk.text, index, org)
+    if question.type is QuestionType.LIST and _WHERE_CUES.search(question.text):
+        places = [s for s in best.spans if isinstance(s, EnumerationSpan) and _all_places(s)]
+        best = replace(best, spans=places)
+        if not places:
+            found = _places_as_list(best, chunk_text)
+            return (found, best.sentence) if found is not None else None
+    span = _closest_span(question, best, chunk_text)
+    return (span, best.sentence) if span is not None else None
+
+
+_WHERE_CUES = re.compile(r"どこ|どの国|どの都市|どの地域|国は|都市は")
+
+
+def _all_places(span: EnumerationSpan) -> bool:
+    return all(item in GAZETTEER or item.endswith(PLACE_SUFFIXES) for item in span.items)
+
+
+def _sentence_around(text: str, passage_index: int, span: Span) -> _Sentence:
+    for start, end in split_sentences(text):
+        if start <= span.start < end:
+            normalized = normalize(text[start:end])
+            return _Sentence(passage_index, start, end, normalized, frozenset(_bigrams(normalized)))
+    normalized = normalize(text[span.start : span.end])
+    return _Sentence(passage_index, span.start, span.end, normalized, frozenset())
+
+
+def _supporting(
+    passages: Sequence[Passage], ranked: list[_Scored], best: _Scored, extra: int
+) -> list[Citation]:
+    """Up to ``extra`` more sentences nearly as good as the best (why/how answers often span
+    two sentences), each quoted once."""
+    chosen: list[Citation] = []
+    for item in ranked[1:]:
+        if len(chosen) >= extra or item.support < 0.8 * best.support:
+            break
+        sentence = item.sentence
+        passage = passages[sentence.passage_index]
+        text = passage.chunk.text[sentence.start : sentence.end]
+        if (
+            text
+            == passages[best.sentence.passage_index].chunk.text[
+                best.sentence.start : best.sentence.end
+            ]
+        ):
+            continue  # the same sentence again, from an overlapping chunk
+        chosen.append(citation_for(passage, sentence.start, sentence.end, len(chosen) + 2))
+    return chosen
+
+
+def _abstain(question: _Question, passages: Sequence[Passage], ranked: list[_Scored]) -> Answer:
+    return Answer(
+        answer=ABSTENTION,
+        abstained=True,
+        related=_related(passages, ranked),
+        question_type=str(question.type),
+        retrieved=list(passages),
+        support=round(ranked[0].support, 4) if ranked else 0.0,
+    )

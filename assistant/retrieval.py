@@ -1,0 +1,196 @@
+"""Hybrid retrieval: dense (e5 in Chroma) + BM25 (Japanese-aware keyword index), fused by RRF.
+
+Dense vectors find paraphrases; BM25 finds the exact names, numbers and abbreviations that
+small embedding models blur. Reciprocal rank fusion needs no score calibration between the
+two, which is why it is the default in hybrid search.
+
+The keyword index is the commit record: a chunk Chroma returns but the keyword index does not
+hold belongs to a report still being ingested (or half-removed) and is not shown.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import PrivateAttr
+
+from assistant.records import Passage
+from ingest.keyword_index import KeywordIndex
+from ingest.records import Chunk
+
+DENSE = "dense"
+KEYWORD = "keyword"
+
+
+def reciprocal_rank_fusion(
+    rankings: Mapping[str, Sequence[str]], weights: Mapping[str, float], rrf_k: int
+) -> dict[str, float]:
+    """Fused score per id: sum over rankings of ``weight / (rrf_k + rank)``, rank from 1."""
+    fused: dict[str, float] = {}
+    for name, ranking in rankings.items():
+        weight = weights.get(name, 1.0)
+        for rank, item in enumerate(ranking, start=1):
+            fused[item] = fused.get(item, 0.0) + weight / (rrf_k + rank)
+    return fused
+
+
+class HybridRetriever(BaseRetriever):
+    """Top-``k`` passages for a question, from both retrievers, as LangChain Documents too.
+
+    ``collection``: a chromadb Collection (cosine space) whose documents are chunk texts and
+    metadatas ``Chunk.metadata()``. ``sources`` restricts every search to those reports.
+    A weight of 0 switches that retriever off (and skips its work).
+    """
+
+    collection: Any
+    keyword_index: KeywordIndex
+    embeddings: Embeddings
+    k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    sources: list[str] | None = None
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+
+    _timings: dict[str, float] = PrivateAttr(default_factory=dict)
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Milliseconds spent by the last search: dense, keyword, fusion, total."""
+        return dict(self._timings)
+
+    def search(
+        self, query: str, k: int | None = None, sources: list[str] | None = None
+    ) -> list[Passage]:
+        """Fused top ``k`` passages; ``[]`` for a blank query or an empty ``sources`` list."""
+        k = self.k if k is None else k
+        sources = self.sources if sources is None else sources
+        started = time.perf_counter()
+        timings = {DENSE: 0.0, KEYWORD: 0.0, "fusion": 0.0}
+        if not query.strip() or k <= 0 or sources == []:
+            self._timings = {**timings, "total": 0.0}
+            return []
+
+        query_vector, dense_hits = self._dense_search(query, sources)
+        timings[DENSE] = _ms_since(started)
+        keyword_started = time.perf_counter()
+        keyword_hits = self._keyword_search(query, sources)
+        timings[KEYWORD] = _ms_since(keyword_started)
+        fusion_started = time.perf_counter()
+        passages = self._fuse(dense_hits, keyword_hits, k, query_vector)
+        timings["fusion"] = _ms_since(fusion_started)
+        self._timings = {**timings, "total": _ms_since(started)}
+        return passages
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [passage_document(p) for p in self.search(query)]
+
+    # -- the two retrievers ------------------------------------------------------------------
+
+    def _dense_search(
+        self, query: str, sources: list[str] | None
+    ) -> tuple[list[float] | None, list[tuple[str, float]]]:
+        """(query vector, [(chunk_id, cosine similarity)]) best first."""
+        if self.dense_weight == 0:
+            return None, []
+        vector = self.embeddings.embed_query(query)
+        result = self.collection.query(
+            query_embeddings=[vector],
+            n_results=self.candidates,
+            where={"source": {"$in": list(sources)}} if sources is not None else None,
+            include=["distances"],
+        )
+        ids, distances = result["ids"][0], result["distances"][0]
+        return vector, [(i, 1.0 - d) for i, d in zip(ids, distances, strict=True)]
+
+    def _keyword_search(self, query: str, sources: list[str] | None) -> list[tuple[str, float]]:
+        if self.keyword_weight == 0:
+            return []
+        return self.keyword_index.search(query, self.candidates, sources)
+
+    # -- fusion ------------------------------------------------------------------------------
+
+    def _fuse(
+        self,
+        dense_hits: list[tuple[str, float]],
+        keyword_hits: list[tuple[str, float]],
+        k: int,
+        query_vector: list[float] | None,
+    ) -> list[Passage]:
+        committed = {
+            c.chunk_id: c for c in self.keyword_index.get([i for i, _ in dense_hits + keyword_hits])
+        }
+        # Ranks count only visible chunks, so an unfinished report cannot push others down.
+        dense_hits = [(i, s) for i, s in dense_hits if i in committed]
+        keyword_hits = [(i, s) for i, s in keyword_hits if i in committed]
+        dense_rank = {i: r for r, (i, _) in enumerate(dense_hits, start=1)}
+        keyword_rank = {i: r for r, (i, _) in enumerate(keyword_hits, start=1)}
+        similarity = dict(dense_hits)
+        fused = reciprocal_rank_fusion(
+            {DENSE: list(dense_rank), KEYWORD: list(keyword_rank)},
+            {DENSE: self.dense_weight, KEYWORD: self.keyword_weight},
+            self.rrf_k,
+        )
+
+        def best_first(chunk_id: str) -> tuple:
+            ranks = (dense_rank.get(chunk_id, math.inf), keyword_rank.get(chunk_id, math.inf))
+            return (-fused[chunk_id], min(ranks), chunk_id)
+
+        top = sorted(fused, key=best_first)[:k]
+        missing = [i for i in top if i not in similarity]
+        if missing and query_vector is not None:
+            similarity.update(self._similarities(query_vector, missing))
+        return [
+            Passage(
+                chunk=committed[i],
+                score=fused[i],
+                dense_rank=dense_rank.get(i),
+                keyword_rank=keyword_rank.get(i),
+                dense_similarity=similarity.get(i),
+            )
+            for i in top
+        ]
+
+    def _similarities(self, query_vector: list[float], ids: list[str]) -> dict[str, float]:
+        """Cosine similarity of keyword-only hits, so abstention can judge every passage."""
+        stored = self.collection.get(ids=ids, include=["embeddings"])
+        return {
+            chunk_id: _cosine(query_vector, vector)
+            for chunk_id, vector in zip(stored["ids"], stored["embeddings"], strict=True)
+        }
+
+
+def passage_document(passage: Passage) -> Document:
+    """A LangChain Document: the chunk text, its metadata and the retrieval scores."""
+    chunk: Chunk = passage.chunk
+    return Document(
+        id=chunk.chunk_id,
+        page_content=chunk.text,
+        metadata={
+            **chunk.metadata(),
+            "score": passage.score,
+            "dense_rank": passage.dense_rank,
+            "keyword_rank": passage.keyword_rank,
+            "dense_similarity": passage.dense_similarity,
+        },
+    )
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm else 0.0
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0

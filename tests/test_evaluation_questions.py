@@ -1,0 +1,182 @@
+"""Question files: what loads, and the clear error a staff member gets for each mistake."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation import cli
+from assistant.evaluation.questions import (
+    ALLOWED_FIELDS,
+    Question,
+    QuestionFileError,
+    load_question_file,
+    load_questions,
+)
+
+GOOD = {
+    "id": "q-001",
+    "question": "津市がOPIと協定を結んだのはいつ？",
+    "expect_any": ["平成24年11月21日", "11月21日"],
+    "evidence": "21 日には津市とジュネーブ州",
+    "source": "tsu.txt",
+    "type": "date",
+    "paraphrase": False,
+    "unanswerable": False,
+    "note": "",
+}
+UNANSWERABLE = {
+    "id": "q-002",
+    "question": "津市の人口は？",
+    "unanswerable": True,
+    "type": "unanswerable",
+}
+
+
+def write_lines(path, *records) -> str:
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def error_for(path) -> str:
+    with pytest.raises(QuestionFileError) as caught:
+        load_question_file(path)
+    return str(caught.value)
+
+
+def test_loads_every_field_and_remembers_where_each_question_came_from(tmp_path):
+    path = write_lines(tmp_path / "q.jsonl", GOOD, "", UNANSWERABLE)
+    first, second = load_question_file(path)
+    assert first == Question(
+        id="q-001",
+        question="津市がOPIと協定を結んだのはいつ？",
+        expect_any=("平成24年11月21日", "11月21日"),
+        evidence="21 日には津市とジュネーブ州",
+        source="tsu.txt",
+        type="date",
+        file=path,
+        line=1,
+    )
+    assert second.unanswerable and second.line == 3  # the blank line is skipped, not renumbered
+
+
+def test_several_files_load_in_order(tmp_path):
+    a = write_lines(tmp_path / "a.jsonl", GOOD)
+    b = write_lines(tmp_path / "b.jsonl", UNANSWERABLE)
+    assert [q.id for q in load_questions([a, b])] == ["q-001", "q-002"]
+
+
+def test_a_utf8_bom_is_accepted(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD, ensure_ascii=False).encode())
+    assert load_question_file(path)[0].id == "q-001"
+
+
+def test_malformed_json_names_file_and_line(tmp_path):
+    path = write_lines(tmp_path / "bad.jsonl", GOOD, '{"id": "q-9", "question": "抜け"')
+    message = error_for(path)
+    assert f"{path}:2" in message and "not valid JSON" in message
+
+
+def test_a_line_that_is_not_an_object_is_rejected(tmp_path):
+    message = error_for(write_lines(tmp_path / "list.jsonl", '["q-1", "質問"]'))
+    assert ":1" in message and "JSON object" in message
+
+
+@pytest.mark.parametrize("missing", ["id", "question"])
+def test_missing_required_field_is_named(tmp_path, missing):
+    record = {k: v for k, v in GOOD.items() if k != missing}
+    message = error_for(write_lines(tmp_path / "q.jsonl", record))
+    assert "q.jsonl:1" in message and f"missing required field {missing!r}" in message
+
+
+def test_unknown_field_is_named_with_the_allowed_ones(tmp_path):
+    message = error_for(write_lines(tmp_path / "q.jsonl", GOOD | {"expected": ["11月21日"]}))
+    assert "unknown field 'expected'" in message
+    assert all(name in message for name in ALLOWED_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("expect_any", "11月21日", "must be a list of strings"),
+        ("expect_all", [1, 2], "list of non-empty strings"),
+        ("unanswerable", "yes", "must be true or false"),
+        ("id", 7, "must be a string"),
+        ("question", "   ", "is empty"),
+    ],
+)
+def test_wrong_types_are_explained(tmp_path, field, value, says):
+    message = error_for(write_lines(tmp_path / "q.jsonl", GOOD | {field: value}))
+    assert "q.jsonl:1" in message and repr(field) in message and says in message
+
+
+def test_duplicate_id_names_both_places(tmp_path):
+    path = write_lines(tmp_path / "q.jsonl", GOOD, UNANSWERABLE, GOOD | {"question": "別の質問"})
+    with pytest.raises(QuestionFileError, match=r"q\.jsonl:3: duplicate id 'q-001'.*q\.jsonl:1"):
+        load_questions([path])
+
+
+def test_duplicate_id_across_files_is_rejected(tmp_path):
+    a = write_lines(tmp_path / "a.jsonl", GOOD)
+    b = write_lines(tmp_path / "b.jsonl", GOOD)
+    with pytest.raises(QuestionFileError, match=r"b\.jsonl:1: duplicate id.*a\.jsonl:1"):
+        load_questions([a, b])
+
+
+def test_empty_file_is_rejected(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n  \n", encoding="utf-8")
+    assert "holds no questions" in error_for(path)
+
+
+def test_non_utf8_file_names_the_line(tmp_path):
+    path = tmp_path / "sjis.jsonl"
+    good_line = json.dumps(GOOD, ensure_ascii=False)
+    path.write_bytes((good_line + "\n").encode() + good_line.encode("cp932"))
+    message = error_for(path)
+    assert "sjis.jsonl:2" in message and "UTF-8" in message
+
+
+def test_missing_file_is_named(tmp_path):
+    assert "file not found" in error_for(tmp_path / "nope.jsonl")
+
+
+def test_answerable_question_without_expectation_is_rejected(tmp_path):
+    record = {"id": "q-1", "question": "OPIとは？", "evidence": "OPI"}
+    assert "no expect_any or expect_all" in error_for(write_lines(tmp_path / "q.jsonl", record))
+
+
+def test_unanswerable_question_with_an_answer_contradicts_itself(tmp_path):
+    record = UNANSWERABLE | {"expect_any": ["27万人"]}
+    assert "marked unanswerable" in error_for(write_lines(tmp_path / "q.jsonl", record))
+
+
+def test_cli_exits_2_and_prints_no_report_for_a_bad_file(tmp_path, capsys):
+    good = write_lines(tmp_path / "good.jsonl", GOOD)
+    bad = write_lines(tmp_path / "bad.jsonl", GOOD | {"id": "q-2", "typo": 1})
+    args = argparse.Namespace(
+        questions=[tmp_path / "good.jsonl", tmp_path / "bad.jsonl"],
+        json=True,
+        out=tmp_path / "out",
+        k=5,
+        baseline=False,
+        reports=[],
+    )
+    assert cli.run(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert bad in captured.err and "unknown field 'typo'" in captured.err
+    assert good not in captured.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_real_question_sets_are_valid():
+    repo = Path(__file__).resolve().parent.parent
+    paths = [repo / "corpus" / "questions.jsonl", repo / "tests" / "fixtures" / "questions.jsonl"]
+    questions = load_questions([p for p in paths if p.exists()])
+    assert len(questions) >= 70

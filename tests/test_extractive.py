@@ -1,0 +1,169 @@
+"""The extractive answerer: short answers stated from the passages, quoted exactly, or an
+honest abstention."""
+
+from assistant.citations import is_verbatim
+from assistant.extractive import answer_extractively, split_sentences
+from assistant.records import ABSTENTION, Passage
+from ingest.records import Chunk
+
+SIGNING = (
+    "平成24年11月20日、津市とパリ地域経済開発局（ARD：Agence Régionale de Développement "
+    "Paris Île-de-France）との間で、経済交流に関する協力協定を締結し、翌21日には津市と"
+    "ジュネーブ州産業振興機構（OPI：Office de Promotion des Industries et des Technologies）"
+    "との間で、経済交流に関する協力協定を締結しました。"
+)
+MISSION = (
+    "平成２４年１１月１６日（金）から２５日（日）にかけて、市単独としては初となる欧州ミッション団を"
+    "派遣し、市内中小企業７社が参加しました。一行は、欧州の産業市場や技術動向の情報収集を目的に、"
+    "フランスやスイス・ドイツを訪問し、展示会視察、現地企業訪問、ビジネスマッチング等を実施しました。"
+)
+PARTNERS = (
+    "OPIのピエール=フランソワ・アンジェ代表から、「今回の協定調印は両地域の中小企業にとって新たな"
+    "ビジネスチャンスが生まれるまたとない機会。」との発言がありました。"
+    "津市とARDが連携し、メカトロニクスや医療・福祉機器関連、環境・エネルギーや航空宇宙産業等の"
+    "分野で中小企業連携を支援することが確認されました。"
+)
+HISTORY = (
+    "平成２１年１１月、三重県知事を団長に、津市、四日市市のほか県内中小企業の関係者２５名が参加する"
+    "経済ミッション団が欧州を訪問し、フランス・アヌシー市において、日仏８者間における産業協力協定を"
+    "締結しました。"
+)
+MIN_SUPPORT = 0.45
+
+
+def passage(text: str, index: int = 0) -> Passage:
+    chunk = Chunk(
+        chunk_id=f"tsu-{index}",
+        text=text,
+        source="tsu_2012_europe_economic_agreements.txt",
+        title="津市の経済交流に関する協力協定の締結について",
+        section="■これまでの経緯",
+        start=0,
+        end=len(text),
+        content_hash=str(index),
+        page=index + 1,
+    )
+    return Passage(chunk=chunk, score=1.0 / (index + 1), keyword_rank=index)
+
+
+REPORT = [passage(SIGNING, 0), passage(MISSION, 1), passage(PARTNERS, 2), passage(HISTORY, 3)]
+
+
+def ask(question: str, passages=REPORT):
+    return answer_extractively(question, passages, min_support=MIN_SUPPORT)
+
+
+def test_when_question_gets_both_calendars_and_resolves_the_next_day():
+    answer = ask("津市がOPIと協定を結んだのはいつ？")
+    assert not answer.abstained
+    assert answer.answer.startswith("2012年（平成24年）11月21日です。[1]")
+
+
+def test_answer_quotes_the_sentence_it_came_from_with_a_marker():
+    answer = ask("津市がOPIと協定を結んだのはいつ？")
+    [citation] = answer.citations
+    assert citation.marker == 1
+    assert citation.text == SIGNING
+    assert f"[1] 「{SIGNING}」" in answer.answer
+    assert is_verbatim(citation)
+    assert (citation.source, citation.page, citation.chunk_id) == (
+        "tsu_2012_europe_economic_agreements.txt",
+        1,
+        "tsu-0",
+    )
+
+
+def test_the_date_nearest_the_asked_partner_wins():
+    assert ask("津市がARDと協定を締結したのはいつですか？").answer.startswith(
+        "2012年（平成24年）11月20日です。"
+    )
+
+
+def test_period_question_gets_the_range_from_full_width_digits():
+    answer = ask("欧州ミッション団の派遣期間は？")
+    assert answer.answer.startswith("2012年（平成24年）11月16日から25日までです。")
+    assert answer.citations[0].text.startswith("平成２４年１１月１６日（金）")  # quoted as written
+
+
+def test_count_question_gets_the_count_with_its_counter():
+    assert ask("欧州ミッション団には何社参加しましたか？").answer.startswith("7社です。")
+    assert ask("平成21年の経済ミッション団には何名が参加しましたか？").answer.startswith(
+        "25名です。"
+    )
+
+
+def test_who_question_gets_the_name_and_title():
+    assert ask("OPIの代表は誰ですか？").answer.startswith("ピエール=フランソワ・アンジェ代表です。")
+
+
+def test_who_question_with_a_title_nobody_holds_abstains():
+    assert ask("ARDの担当部長の名前は？").abstained
+
+
+def test_abbreviation_question_spells_out_the_organisation():
+    answer = ask("ARDは何の略ですか？")
+    assert answer.answer.startswith(
+        "パリ地域経済開発局（ARD：Agence Régionale de Développement Paris Île-de-France）の略です。"
+    )
+
+
+def test_where_question_gets_the_place():
+    assert ask("日仏8者間の産業協力協定はどこで締結されましたか？").answer.startswith(
+        "フランス・アヌシー市です。"
+    )
+
+
+def test_list_question_gets_every_item():
+    assert ask("欧州ミッション団はどこを訪問しましたか？").answer.startswith(
+        "フランス、スイス、ドイツです。"
+    )
+
+
+def test_fields_question_gets_the_whole_enumeration():
+    answer = ask("ARDとの協定ではどの分野で連携しますか？")
+    assert answer.answer.startswith(
+        "メカトロニクス、医療・福祉機器関連、環境・エネルギー、航空宇宙産業などです。"
+    )
+
+
+def test_why_question_quotes_the_sentence():
+    answer = ask("欧州ミッション団は何のために訪問したのですか？")
+    assert not answer.abstained
+    assert "情報収集を目的に" in answer.citations[0].text
+    assert answer.answer.split("\n")[1] == f"[1] 「{answer.citations[0].text}」"
+
+
+def test_question_about_an_absent_fact_abstains_with_related_passages():
+    answer = ask("津市の人口は何人ですか？")
+    assert answer.abstained
+    assert answer.answer == ABSTENTION
+    assert answer.citations == []
+    assert 1 <= len(answer.related) <= 3
+    assert all(is_verbatim(c) for c in answer.related)
+
+
+def test_no_passages_means_abstention():
+    answer = ask("津市がOPIと協定を結んだのはいつ？", passages=[])
+    assert answer.abstained
+    assert answer.related == []
+
+
+def test_support_is_a_fraction_and_higher_for_a_supported_answer():
+    supported = ask("津市がOPIと協定を結んだのはいつ？").support
+    unsupported = ask("津市の人口は何人ですか？").support
+    assert 0.0 <= unsupported < MIN_SUPPORT <= supported <= 1.0
+
+
+def test_a_stricter_threshold_turns_an_answer_into_an_abstention():
+    answer = answer_extractively(
+        "欧州ミッション団には何社参加しましたか？", REPORT, min_support=1.01
+    )
+    assert answer.abstained
+
+
+def test_sentences_split_after_periods_but_not_inside_quotes():
+    text = "「願っている。」と発言しました。次の文です。"
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "「願っている。」と発言しました。",
+        "次の文です。",
+    ]

@@ -1,0 +1,110 @@
+"""A generated answer passes only if everything checkable in it is in the passages it cites."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.grounding import check_grounding, cited_markers, is_abstention, numbers_in
+from assistant.records import ABSTENTION
+
+PASSAGES = {
+    1: (
+        "平成 24 年 11 月 20 日、津市とパリ地域経済開発局（ARD：Agence Régionale de "
+        "Développement Paris Île-de-France）との間で、経済交流に関する協力協定を締結し、"
+        "翌２１日には津市とジュネーブ州産業振興機構（OPI）との間で協定を締結しました。"
+    ),
+    2: "市内中小企業７社が参加の下、欧州ミッション団としてフランスやスイス・ドイツを訪問しました。",
+    3: "前葉市長は「今後も交流を続けたい」と述べました。参加企業は二十社を超える見込みです。",
+}
+
+
+def test_a_faithful_answer_is_grounded():
+    answer = "津市は平成24年11月20日にパリ地域経済開発局（ARD）と協力協定を締結しました[1]。"
+    assert check_grounding(answer, PASSAGES) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "協定は2012年11月20日に締結されました[1]。",  # 西暦 for the report's 平成24年
+        "協定は平成24年11月21日に締結されました[1]。",
+        "７社が参加しました[2]。",  # full-width digits in the answer
+        "7社が参加しました[2]。",
+        "ＯＰＩと協定を結びました[1]。",  # full-width Latin letters
+        "二十社を超える見込みです[3]。",
+        "20社を超える見込みです[3]。",  # kanji numeral in the source
+        "前葉市長が交流の継続を望みました[3]。",
+    ],
+)
+def test_numbers_dates_and_names_may_be_written_differently(answer):
+    assert check_grounding(answer, PASSAGES) == []
+
+
+def test_an_invented_number_is_rejected():
+    problems = check_grounding("市内中小企業8社が参加しました[2]。", PASSAGES)
+    assert problems == ["数値「8」が引用元にありません"]
+
+
+def test_an_invented_year_in_either_calendar_is_rejected():
+    assert check_grounding("協定は平成25年11月20日に締結されました[1]。", PASSAGES)
+    assert check_grounding("協定は2013年11月20日に締結されました[1]。", PASSAGES)
+
+
+def test_an_invented_kanji_count_is_rejected():
+    assert check_grounding("八社が参加しました[2]。", PASSAGES)
+
+
+def test_a_fact_from_an_uncited_passage_does_not_count():
+    # 7社 is in passage 2, but the answer cites passage 1 for it.
+    assert check_grounding("市内中小企業7社が参加しました[1]。", PASSAGES)
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("津市はロンドンの機関と協定を結びました[1]。", "ロンドン"),
+        ("協定の相手はBerlin Partnerです[1]。", "Berlin"),
+        ("津市はリヨン州産業振興機構と協定を結びました[1]。", "リヨン州産業振興機構"),
+        ("津市はジュネーブ州経済局と協定を結びました[1]。", "ジュネーブ州経済局"),
+        ("田中市長が協定に署名しました[1]。", "田中市長"),
+    ],
+)
+def test_an_invented_name_is_rejected(answer, name):
+    problems = check_grounding(answer, PASSAGES)
+    assert any(name in problem for problem in problems), problems
+
+
+def test_ordinary_words_and_pointers_back_are_not_treated_as_names():
+    answer = "同市は両都市の企業の交流のため、ジュネーブ州産業振興機構と協定を結びました[1]。"
+    assert check_grounding(answer, PASSAGES) == []
+
+
+def test_a_citation_of_a_passage_the_model_was_not_shown_is_rejected():
+    problems = check_grounding("協定を締結しました[4]。", PASSAGES)
+    assert problems == ["[4] は提示された資料にありません"]
+
+
+def test_an_answer_without_any_citation_is_rejected():
+    assert check_grounding("協定を締結しました。", PASSAGES) == [
+        "回答が資料を一つも引用していません"
+    ]
+
+
+def test_the_abstention_sentence_passes_without_citations():
+    assert check_grounding(ABSTENTION, PASSAGES) == []
+    assert is_abstention(f" {ABSTENTION}\n")
+    assert not is_abstention(f"{ABSTENTION}ただし津市は2015年に協定を結びました。")
+
+
+def test_an_abstention_followed_by_a_claim_is_checked_like_any_answer():
+    assert check_grounding(f"{ABSTENTION}ただし2015年に協定を結びました。", PASSAGES)
+
+
+def test_cited_markers_are_distinct_in_order_and_read_full_width():
+    assert cited_markers("A[2]。B[1]。C[2]。D［３］") == [2, 1, 3]
+
+
+def test_numbers_in_reads_digits_kanji_and_era_years():
+    assert {2012, 24, 11, 20, 21} <= numbers_in("平成 24 年 11 月 20 日、翌２１日")
+    assert 1000 in numbers_in("1,000人")
+    assert 7 in numbers_in("七社")

@@ -1,0 +1,164 @@
+"""The LLM path against a real llama.cpp server (Qwen2.5-Coder-0.5B-Instruct, Q4_K_M).
+
+A 0.5B model invents facts; what must hold regardless is that users only ever see an answer
+whose checkable claims are in the passages it cites, or the extractive answer with a notice.
+Each real LLM call takes 5-15 s on two cores, so the questions here are few.
+``make test-llm`` (part of ``make test``) installs the server and assembles the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+
+from assistant.citations import is_verbatim
+from assistant.grounding import check_grounding
+from assistant.llm import (
+    NOTICE_CUT,
+    NOTICE_LLM_FOUND_NOTHING,
+    NOTICE_UNGROUNDED,
+    NOTICE_UNREACHABLE,
+)
+from assistant.records import Answer
+from assistant.service import Assistant
+from scripts.setup_test_llm import LlamaServer, free_port, model_ready
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.llm, pytest.mark.slow]
+
+# Notices that say the model answered but its answer was not shown (never a server failure).
+ANSWERED_NOTICES = ("", NOTICE_UNGROUNDED, NOTICE_LLM_FOUND_NOTHING)
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    if not model_ready():
+        pytest.fail("the test model is missing: run `make test-llm` (scripts/setup_test_llm.py)")
+    with LlamaServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def llm_assistant(llm_server, evaluation_settings, embeddings) -> Assistant:
+    return Assistant(evaluation_settings.with_(llm_url=llm_server.url), embeddings=embeddings)
+
+
+@pytest.fixture(scope="module")
+def extractive_assistant(evaluation_settings, embeddings) -> Assistant:
+    return Assistant(evaluation_settings, embeddings=embeddings)
+
+
+def assert_grounded_or_fallback(answer: Answer, extractive: Answer) -> None:
+    """What a user sees is a checked generated answer, or exactly the extractive one."""
+    assert "llm" in answer.timings_ms, f"the LLM was not asked: {answer.notice}"
+    assert answer.notice in ANSWERED_NOTICES, answer.notice
+    assert all(is_verbatim(c) for c in answer.citations)
+    if answer.answered_by == "llm":
+        if answer.abstained:
+            assert extractive.abstained
+            return
+        generated = answer.answer.split("\n[1] 「", 1)[0]
+        cited = {c.marker: c.chunk_text for c in answer.citations}
+        assert check_grounding(generated, cited) == []
+    else:
+        assert answer.answer == extractive.answer
+        assert answer.llm_rejected == (answer.notice == NOTICE_UNGROUNDED)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "津市がパリ地域経済開発局と協力協定を締結したのはいつですか？",
+        "欧州ミッション団に参加した市内中小企業は何社ですか？",
+        "津市の人口は何人ですか？",  # not in any report: the model tends to invent one
+    ],
+)
+def test_answers_are_grounded_generations_or_fallbacks(
+    llm_assistant, extractive_assistant, question
+):
+    answer = llm_assistant.ask(question)
+    assert_grounded_or_fallback(answer, extractive_assistant.ask(question))
+
+
+def test_a_follow_up_is_condensed_and_answered(llm_assistant, extractive_assistant):
+    history = [
+        (
+            "津市がジュネーブで協定を結んだ相手はどこですか？",
+            "ジュネーブ州産業振興機構（OPI）です[1]。",
+        )
+    ]
+    question = "その協定はいつ締結されましたか？"
+    answer = llm_assistant.ask(question, history)
+    assert answer.retrieval_query  # the standalone question that was searched
+    assert_grounded_or_fallback(answer, extractive_assistant.ask(answer.retrieval_query))
+
+
+def test_the_cli_reports_who_answered(llm_server, evaluation_settings):
+    env = {
+        **os.environ,
+        "REPORTS_LLM_URL": llm_server.url,
+        "REPORTS_DATA_DIR": str(evaluation_settings.data_dir),
+        "REPORTS_MODEL_DIR": str(evaluation_settings.model_dir),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "OPIとは何の略ですか？", "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["answered_by"] in ("llm", "extractive")
+    assert shown["notice"] in ANSWERED_NOTICES
+    assert "llm" in shown["timings_ms"]
+    assert shown["citations"] or shown["abstained"]
+
+
+class _KillOnFirstToken(BaseCallbackHandler):
+    """Kills the server as soon as the answer has started streaming."""
+
+    def __init__(self, server: LlamaServer):
+        self.server = server
+        self.killed = False
+
+    def on_llm_new_token(self, token: str, **kwargs) -> None:
+        if not self.killed:
+            self.killed = True
+            self.server.kill()
+
+
+def test_a_server_dying_mid_answer_falls_back_and_a_restarted_one_is_used_again(
+    evaluation_settings, embeddings, extractive_assistant
+):
+    question = "欧州ミッション団に参加した市内中小企業は何社ですか？"
+    extractive = extractive_assistant.ask(question)
+    port = free_port()
+    server = LlamaServer(port).start()
+    try:
+        assistant = Assistant(evaluation_settings.with_(llm_url=server.url), embeddings=embeddings)
+        killer = _KillOnFirstToken(server)
+        assistant.llm.chat_model.callbacks = [killer]
+
+        cut = assistant.ask(question)
+        assert killer.killed
+        assert cut.answered_by == "extractive"
+        assert cut.notice == NOTICE_CUT
+        assert cut.answer == extractive.answer
+
+        down = assistant.ask(question)
+        assert down.notice == NOTICE_UNREACHABLE
+        assert down.answer == extractive.answer
+
+        assistant.llm.chat_model.callbacks = []
+        server = LlamaServer(port).start()
+        again = assistant.ask(question)
+        assert_grounded_or_fallback(again, extractive)
+    finally:
+        server.stop()

@@ -1,0 +1,207 @@
+"""Ingestion as a user sees it: files go in once, changes replace, bad files fail alone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from ingest import store
+from ingest.keyword_index import KeywordIndex
+from ingest.pipeline import Ingestor
+from ingest.records import Outcome
+from tests.conftest import SEED_REPORT
+
+
+class CountingEmbeddings(Embeddings):
+    """The real model, counting how many passages it was asked to embed."""
+
+    def __init__(self, inner: Embeddings):
+        self.inner = inner
+        self.documents = 0
+
+    def embed_documents(self, texts):
+        self.documents += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture
+def counting(embeddings):
+    return CountingEmbeddings(embeddings)
+
+
+@pytest.fixture
+def reports_dir(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    shutil.copy(SEED_REPORT, folder / SEED_REPORT.name)
+    return folder
+
+
+def index_state(settings) -> tuple[set[str], set[str]]:
+    chroma_ids = store.all_chroma_ids(store.open_collection(settings))
+    return chroma_ids, KeywordIndex(settings.catalog_path).chunk_ids()
+
+
+def outcomes_by_source(outcomes):
+    return {o.source: o for o in outcomes}
+
+
+def test_first_ingest_adds_and_second_writes_nothing(settings, reports_dir, counting):
+    first = Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    assert [o.outcome for o in first] == [Outcome.ADDED]
+    embedded = counting.documents
+    assert embedded == first[0].chunks > 5
+
+    second = Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    assert [o.outcome for o in second] == [Outcome.UNCHANGED]
+    assert counting.documents == embedded, "an unchanged file must not be embedded again"
+    chroma_ids, keyword_ids = index_state(settings)
+    assert chroma_ids == keyword_ids and len(chroma_ids) == first[0].chunks
+
+
+def test_changed_file_replaces_its_chunks(settings, reports_dir, counting):
+    report = reports_dir / SEED_REPORT.name
+    Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    before, _ = index_state(settings)
+
+    report.write_text(
+        report.read_text(encoding="utf-8")
+        + "\n■追記\n平成25年3月、フォローアップ会議を開催しました。\n",
+        encoding="utf-8",
+    )
+    outcome = Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])[0]
+    assert outcome.outcome == Outcome.UPDATED
+    after, keyword_ids = index_state(settings)
+    assert after == keyword_ids
+    assert len(after) == outcome.chunks, "old chunks must not survive an update"
+    assert after != before
+    texts = store.open_collection(settings).get(include=["documents"])["documents"]
+    assert any("フォローアップ会議" in t for t in texts)
+
+
+def test_same_report_under_two_names_is_stored_once(settings, reports_dir, counting):
+    Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    shutil.copy(reports_dir / SEED_REPORT.name, reports_dir / "copy_of_report.txt")
+    outcomes = outcomes_by_source(
+        Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    )
+    assert outcomes["copy_of_report.txt"].outcome == Outcome.UNCHANGED
+    assert SEED_REPORT.name in outcomes["copy_of_report.txt"].message
+    assert [r.source for r in Ingestor(settings).list_reports()] == [SEED_REPORT.name]
+
+
+def test_shift_jis_and_euc_jp_copies_give_the_same_chunks(settings, tmp_path, counting):
+    # Shift_JIS has no accented Latin letters: all three copies use the same plain ones.
+    text = SEED_REPORT.read_text(encoding="utf-8").translate(str.maketrans("éÎ", "eI"))
+    folder = tmp_path / "encodings"
+    folder.mkdir()
+    for name, encoding in (("utf8.txt", "utf-8"), ("sjis.txt", "cp932"), ("eucjp.txt", "euc_jp")):
+        (folder / name).write_bytes(text.encode(encoding))
+    for name in ("utf8.txt", "sjis.txt", "eucjp.txt"):
+        Ingestor(settings.with_(data_dir=tmp_path / name), embeddings=counting).ingest_paths(
+            [folder / name]
+        )
+    chunk_texts = [
+        [c.text for c in KeywordIndex(tmp_path / name / "catalog.sqlite3").all_chunks()]
+        for name in ("utf8.txt", "sjis.txt", "eucjp.txt")
+    ]
+    assert chunk_texts[0] and chunk_texts[0] == chunk_texts[1] == chunk_texts[2]
+
+
+def test_prune_removes_reports_whose_file_is_gone(settings, reports_dir, counting):
+    extra = reports_dir / "short.txt"
+    extra.write_text(
+        "■概要\n令和5年4月、伊賀市はリヨン市の企業3社と協議しました。\n", encoding="utf-8"
+    )
+    Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    extra.unlink()
+    kept = Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    assert {r.source for r in Ingestor(settings).list_reports()} == {SEED_REPORT.name, "short.txt"}
+    assert all(o.outcome == Outcome.UNCHANGED for o in kept)
+
+    pruned = outcomes_by_source(
+        Ingestor(settings, embeddings=counting).ingest_paths([reports_dir], prune=True)
+    )
+    assert pruned["short.txt"].outcome == Outcome.REMOVED
+    assert {r.source for r in Ingestor(settings).list_reports()} == {SEED_REPORT.name}
+    chroma_ids, keyword_ids = index_state(settings)
+    assert chroma_ids == keyword_ids
+
+
+def test_bad_files_fail_alone_and_change_nothing_stored(settings, reports_dir, counting, tmp_path):
+    Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    stored_before = index_state(settings)
+
+    bad = {
+        "empty.txt": b"",
+        "blank.txt": b"   \n\t\n",
+        "binary.txt": bytes(range(256)) * 4,
+        "scan.pdf": b"%PDF-1.4 this is not really a pdf",
+        "slides.pptx": b"PK\x03\x04 not supported",
+    }
+    for name, data in bad.items():
+        (reports_dir / name).write_bytes(data)
+    (reports_dir / "loop.txt").symlink_to(reports_dir / "loop.txt")
+    big = reports_dir / "big.txt"
+    big.write_text("大" * 2_000_000, encoding="utf-8")
+    locked = reports_dir / "locked.txt"
+    locked.write_text("■概要\n読めないファイルです。\n", encoding="utf-8")
+    locked.chmod(0)
+    good = reports_dir / "good.txt"
+    good.write_text("■概要\n令和6年5月、亀山市はナント市と協定を締結しました。\n", encoding="utf-8")
+
+    outcomes = outcomes_by_source(
+        Ingestor(settings.with_(max_file_mb=1), embeddings=counting).ingest_paths([reports_dir])
+    )
+    assert outcomes["good.txt"].outcome == Outcome.ADDED
+    assert outcomes[SEED_REPORT.name].outcome == Outcome.UNCHANGED
+    expected_failures = [*bad, "loop.txt", "big.txt"] + (
+        [] if os.geteuid() == 0 else ["locked.txt"]
+    )
+    for name in expected_failures:
+        assert outcomes[name].outcome == Outcome.FAILED, name
+        assert name in outcomes[name].message, outcomes[name].message
+    chroma_ids, keyword_ids = index_state(settings)
+    assert chroma_ids == keyword_ids
+    added = sum(o.chunks for o in outcomes.values() if o.outcome == Outcome.ADDED)
+    assert stored_before[0] <= chroma_ids and len(chroma_ids - stored_before[0]) == added
+
+
+def test_orphan_vectors_from_an_interrupted_run_are_removed(settings, reports_dir, counting):
+    """Chroma written, keyword commit never happened (a kill between the two)."""
+    Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    collection = store.open_collection(settings)
+    collection.add(
+        ids=["orphan-1"],
+        embeddings=[[0.1] * 384],
+        documents=["途中"],
+        metadatas=[{"source": "x.txt"}],
+    )
+    fixes = Ingestor(settings, embeddings=counting).reconcile()
+    assert fixes and "1" in fixes[0]
+    chroma_ids, keyword_ids = index_state(settings)
+    assert chroma_ids == keyword_ids
+
+
+def test_corrupt_keyword_index_is_rebuilt_from_chroma(settings, reports_dir, counting):
+    Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    ids_before, _ = index_state(settings)
+    catalog = Path(settings.catalog_path)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{catalog}{suffix}").unlink(missing_ok=True)
+    catalog.write_bytes(b"this is not a database" * 100)
+
+    outcomes = Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    assert [o.outcome for o in outcomes] in ([Outcome.UNCHANGED], [Outcome.UPDATED])
+    chroma_ids, keyword_ids = index_state(settings)
+    assert chroma_ids == keyword_ids and len(chroma_ids) == len(ids_before)
+    with sqlite3.connect(catalog) as conn:
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"

@@ -1,0 +1,204 @@
+"""Hybrid retrieval over a real (embedded) Chroma collection and the real keyword index.
+
+The vectors are hand-made so that the dense ranking is known exactly; BM25 runs on the
+real tokenizer. That makes the fusion order checkable by hand.
+"""
+
+import math
+
+import chromadb
+import pytest
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from assistant.retrieval import HybridRetriever, reciprocal_rank_fusion
+from ingest.keyword_index import KeywordIndex
+from ingest.records import Chunk, sha256_text
+
+
+class TableEmbeddings(Embeddings):
+    """Test equipment: a fixed vector per query, and a count of the calls."""
+
+    def __init__(self, queries: dict[str, list[float]]):
+        self.queries = queries
+        self.calls = 0
+
+    def embed_query(self, text: str) -> list[float]:
+        self.calls += 1
+        return self.queries.get(text, [0.0, 0.0, 1.0])
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise AssertionError("retrieval must not embed documents")
+
+
+def make_chunk(source: str, n: int, text: str) -> Chunk:
+    return Chunk(
+        chunk_id=f"{source}#{n}",
+        text=text,
+        source=source,
+        title=source,
+        section="",
+        start=n * 100,
+        end=n * 100 + len(text),
+        content_hash=sha256_text(text),
+    )
+
+
+LYON = make_chunk("lyon.txt", 0, "リヨンの機関と協定を締結した。")
+BAVARIA = make_chunk("bavaria.txt", 0, "バイエルン州の機関と協定を締結した。")
+TRADE_FAIR = make_chunk("bavaria.txt", 1, "ミュンヘンの見本市でバイエルン州の企業と商談した。")
+WEATHER = make_chunk("lyon.txt", 1, "当日の天気は晴れだった。")
+# Query "バイエルン州の協定" is the x axis: dense ranks LYON, WEATHER, BAVARIA, TRADE_FAIR.
+VECTORS = {
+    LYON.chunk_id: [1.0, 0.0, 0.0],
+    WEATHER.chunk_id: [0.9, 0.0, math.sqrt(1 - 0.81)],
+    BAVARIA.chunk_id: [0.8, 0.6, 0.0],
+    TRADE_FAIR.chunk_id: [0.0, 1.0, 0.0],
+}
+QUERY = "バイエルン州の協定"
+
+
+def add_to_chroma(collection, chunk: Chunk, vector: list[float]) -> None:
+    collection.add(
+        ids=[chunk.chunk_id],
+        embeddings=[vector],
+        documents=[chunk.text],
+        metadatas=[chunk.metadata()],
+    )
+
+
+@pytest.fixture
+def collection(tmp_path):
+    client = chromadb.PersistentClient(path=str(tmp_path / "chroma"))
+    return client.get_or_create_collection(
+        "chunks", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+    )
+
+
+@pytest.fixture
+def keyword_index(tmp_path):
+    with KeywordIndex(tmp_path / "catalog.sqlite3", mode="bigram") as kw:
+        yield kw
+
+
+@pytest.fixture
+def retriever(collection, keyword_index):
+    chunks = [LYON, BAVARIA, TRADE_FAIR, WEATHER]
+    for chunk in chunks:
+        add_to_chroma(collection, chunk, VECTORS[chunk.chunk_id])
+    for source in ("lyon.txt", "bavaria.txt"):
+        keyword_index.replace_source(source, [c for c in chunks if c.source == source])
+    return HybridRetriever(
+        collection=collection,
+        keyword_index=keyword_index,
+        embeddings=TableEmbeddings({QUERY: [1.0, 0.0, 0.0]}),
+        k=4,
+    )
+
+
+def ids(passages):
+    return [p.chunk.chunk_id for p in passages]
+
+
+def test_rrf_on_a_hand_made_example():
+    fused = reciprocal_rank_fusion(
+        {"dense": ["x", "y", "z"], "keyword": ["z", "w"]}, {"dense": 1, "keyword": 1}, rrf_k=60
+    )
+    assert fused["z"] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused["x"] == pytest.approx(1 / 61)
+    assert fused["y"] == pytest.approx(fused["w"]) == pytest.approx(1 / 62)
+    assert sorted(fused, key=fused.get, reverse=True)[:2] == ["z", "x"]
+
+
+def test_rrf_weights_shift_the_order():
+    rankings = {"dense": ["x", "y"], "keyword": ["y", "x"]}
+    keyword_heavy = reciprocal_rank_fusion(rankings, {"dense": 1, "keyword": 2}, rrf_k=60)
+    dense_heavy = reciprocal_rank_fusion(rankings, {"dense": 2, "keyword": 1}, rrf_k=60)
+    assert keyword_heavy["y"] > keyword_heavy["x"]
+    assert dense_heavy["x"] > dense_heavy["y"]
+
+
+def test_chunk_found_by_both_retrievers_comes_first(retriever, keyword_index):
+    keyword_order = [i for i, _ in keyword_index.search(QUERY, k=30)]
+    assert keyword_order[:2] == [BAVARIA.chunk_id, TRADE_FAIR.chunk_id]  # バイエルン is rare
+
+    passages = retriever.search(QUERY)
+
+    # BAVARIA: dense 3 + keyword 1 beats LYON: dense 1 + keyword 3 (協定/締結 only).
+    assert ids(passages)[0] == BAVARIA.chunk_id
+    top = passages[0]
+    assert (top.dense_rank, top.keyword_rank) == (3, 1)
+    expected = 1 / (60 + 3) + 1 / (60 + 1)
+    assert top.score == pytest.approx(expected)
+    assert top.dense_similarity == pytest.approx(0.8, abs=1e-5)
+    assert [p.score for p in passages] == sorted((p.score for p in passages), reverse=True)
+
+
+def test_weights_switch_a_retriever_off(retriever):
+    dense_only = retriever.model_copy(update={"keyword_weight": 0.0})
+    assert ids(dense_only.search(QUERY)) == [
+        LYON.chunk_id,
+        WEATHER.chunk_id,
+        BAVARIA.chunk_id,
+        TRADE_FAIR.chunk_id,
+    ]
+    keyword_only = retriever.model_copy(update={"dense_weight": 0.0})
+    assert ids(keyword_only.search(QUERY))[:2] == [BAVARIA.chunk_id, TRADE_FAIR.chunk_id]
+
+
+def test_dense_hits_missing_from_the_keyword_index_are_not_returned(retriever, collection):
+    unfinished = make_chunk("paris.txt", 0, "パリの機関との協定はまだ取り込み中。")
+    add_to_chroma(collection, unfinished, [1.0, 0.0, 0.0])  # as close to the query as LYON
+
+    passages = retriever.search(QUERY)
+
+    assert unfinished.chunk_id not in ids(passages)
+    lyon = next(p for p in passages if p.chunk.chunk_id == LYON.chunk_id)
+    assert lyon.dense_rank == 1  # the invisible chunk does not push visible ones down
+
+
+def test_source_filter_applies_to_both_retrievers(retriever):
+    passages = retriever.search(QUERY, sources=["lyon.txt"])
+    assert set(ids(passages)) == {LYON.chunk_id, WEATHER.chunk_id}
+    assert retriever.search(QUERY, sources=[]) == []
+
+    only_bavaria = retriever.model_copy(update={"sources": ["bavaria.txt"]})
+    assert set(ids(only_bavaria.search(QUERY))) == {BAVARIA.chunk_id, TRADE_FAIR.chunk_id}
+
+
+def test_k_limits_the_passages(retriever):
+    assert len(retriever.search(QUERY, k=2)) == 2
+
+
+def test_keyword_only_hits_get_their_cosine_similarity(retriever, collection, keyword_index):
+    far = make_chunk("bavaria.txt", 2, "バイエルン州バイエルン州バイエルン州")
+    add_to_chroma(collection, far, [0.0, 0.0, 1.0])
+    keyword_index.replace_source("bavaria.txt", [BAVARIA, TRADE_FAIR, far])
+    narrow = retriever.model_copy(update={"candidates": 2})  # dense top 2: LYON, WEATHER
+
+    passage = next(p for p in narrow.search(QUERY) if p.chunk.chunk_id == far.chunk_id)
+
+    assert passage.dense_rank is None and passage.keyword_rank is not None
+    assert passage.dense_similarity == pytest.approx(0.0, abs=1e-6)
+
+
+def test_blank_query_returns_nothing_without_embedding(retriever):
+    assert retriever.search("") == []
+    assert retriever.search("  \u3000 ") == []
+    assert retriever.embeddings.calls == 0
+
+
+def test_langchain_invoke_returns_documents_with_scores(retriever):
+    documents = retriever.invoke(QUERY)
+    assert all(isinstance(d, Document) for d in documents)
+    first = documents[0]
+    assert first.page_content == BAVARIA.text
+    assert first.metadata["chunk_id"] == BAVARIA.chunk_id
+    assert first.metadata["source"] == "bavaria.txt"
+    assert first.metadata["keyword_rank"] == 1 and first.metadata["score"] > 0
+
+
+def test_timings_of_the_last_search(retriever):
+    retriever.search(QUERY)
+    assert set(retriever.timings) == {"dense", "keyword", "fusion", "total"}
+    assert retriever.timings["total"] >= retriever.timings["keyword"] >= 0

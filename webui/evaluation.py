@@ -1,0 +1,124 @@
+"""The evaluation tab's work: run the question set, write the report files, shape the tables."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from assistant.evaluation.metrics import EvaluationResult, QuestionResult
+from assistant.evaluation.questions import load_questions
+from assistant.evaluation.report import OVERALL_METRICS, format_value, write_report
+from assistant.evaluation.runner import evaluate
+
+METRIC_LABELS = {
+    "n": "質問数",
+    "answer_accuracy": "回答の正解率",
+    "abstention_accuracy": "回答不能な質問で回答を控えた率",
+    "false_abstention_rate": "答えられる質問で回答を控えた率（低いほど良い）",
+    "recall@1": "検索で根拠が1位に入った率（recall@1）",
+    "recall@3": "検索で根拠が3位以内に入った率（recall@3）",
+    "recall@5": "検索で根拠が5位以内に入った率（recall@5）",
+    "mrr": "根拠の平均逆順位（MRR）",
+    "citation_validity": "出典の引用が資料と一致した率",
+    "char_f1": "回答と正解の文字単位F1",
+    "latency_ms_p50": "応答時間の中央値（ミリ秒）",
+    "latency_ms_p95": "応答時間の95パーセンタイル（ミリ秒）",
+    "llm_rejection_rate": "LLMの回答を根拠不足で採用しなかった率",
+}
+OUTCOME_LABELS = {
+    "correct": "正解",
+    "wrong": "誤答",
+    "false_abstention": "答えられるのに回答を控えた",
+    "abstained_correctly": "正しく回答を控えた",
+    "answered_unanswerable": "回答不能な質問に回答した",
+}
+FAILURE_HEADERS = ["ID", "質問", "期待される答え", "アシスタントの回答", "結果"]
+METRIC_HEADERS = ["指標", "値"]
+# progress(done, total) after each question
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    """What the tab shows after a run."""
+
+    summary: str
+    metrics: list[list[str]]
+    failures: list[list[str]]
+    chart: Path
+    downloads: list[Path]
+
+
+def metric_rows(overall: dict) -> list[list[str]]:
+    """The overall metrics in reading order, with Japanese names."""
+    names = ["n", *OVERALL_METRICS]
+    if "llm_rejection_rate" in overall:
+        names.append("llm_rejection_rate")
+    return [[METRIC_LABELS.get(n, n), format_value(n, overall.get(n))] for n in names if n in overall]
+
+
+def failure_rows(failures: Sequence[QuestionResult]) -> list[list[str]]:
+    return [
+        [r.id, r.question, r.expected, r.answer, OUTCOME_LABELS.get(r.outcome, r.outcome)]
+        for r in failures
+    ]
+
+
+def summary_line(result: EvaluationResult) -> str:
+    total = len(result.questions)
+    failed = len(result.failures)
+    return f"{total} 問を評価しました。期待どおりでなかった質問: {failed} 問。"
+
+
+def zip_files(paths: Sequence[Path], target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in paths:
+            archive.write(path, arcname=path.name)
+    return target
+
+
+def new_run_dir(root: Path) -> Path:
+    """A fresh folder per run, named by time, so earlier downloads stay valid."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = root / stamp
+    number = 2
+    while run_dir.exists():
+        run_dir = root / f"{stamp}-{number}"
+        number += 1
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def run_evaluation(
+    assistant,
+    question_files: Sequence[Path],
+    out_root: Path,
+    *,
+    chunk_text: Callable[[str], str | None] | None = None,
+    progress: Progress | None = None,
+) -> EvaluationView:
+    """Evaluate the assistant on the question files and write report files for download.
+
+    Raises ``QuestionFileError`` (message names the file and line) for a bad question file.
+    """
+    questions = load_questions(question_files)
+    result = evaluate(
+        assistant,
+        questions,
+        chunk_text=chunk_text,
+        progress=(lambda done, total, _result: progress(done, total)) if progress else None,
+    )
+    run_dir = new_run_dir(out_root)
+    written = write_report(result, run_dir)
+    files = [written["markdown"], written["results"], written["chart"]]
+    archive = zip_files(files, run_dir / "evaluation.zip")
+    return EvaluationView(
+        summary=summary_line(result),
+        metrics=metric_rows(result.overall),
+        failures=failure_rows(result.failures),
+        chart=written["chart"],
+        downloads=[archive, *files],
+    )

@@ -1,0 +1,224 @@
+"""What the page's buttons do: chat, add and delete reports, run the evaluation.
+
+One ``WebApp`` per process holds the one ``Assistant`` (models load once) and an
+``Ingestor`` sharing its embedding model. Handlers never show a stack trace or a server path
+to the user: unexpected errors are logged in full and reported as a short Japanese message.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.evaluation.questions import QuestionFileError
+from assistant.service import Assistant
+from ingest.catalog import ReportInfo
+from ingest.pipeline import IngestBusy, Ingestor
+from ingest.records import FileOutcome
+from ingest.settings import Settings
+from webui.evaluation import EvaluationView, run_evaluation
+from webui.render import (
+    history_pairs,
+    render_answer,
+    render_error,
+    render_partial,
+    status_html,
+)
+from webui.uploads import outcome_rows, store_uploads
+
+log = logging.getLogger(__name__)
+
+REPORT_HEADERS = ["タイトル", "ファイル", "チャンク数", "追加日時", "更新日時"]
+OUTCOME_HEADERS = ["ファイル", "結果", "メッセージ"]
+NO_FILES = "取り込むファイルを選んでください。"
+INGEST_BUSY = "別の取り込み処理が実行中です。終わってからもう一度お試しください。"
+INGEST_FAILED = "取り込み中に問題が発生しました。ファイルを確認して、もう一度お試しください。"
+NO_REPORT_SELECTED = "削除する資料を選んでください。"
+REPORT_NOT_FOUND = "選んだ資料は見つかりませんでした（すでに削除されている可能性があります）。"
+DELETE_FAILED = "削除中に問題が発生しました。しばらくしてからもう一度お試しください。"
+EVALUATION_FAILED = "評価中に問題が発生しました。しばらくしてからもう一度お試しください。"
+DEFAULT_QUESTIONS_MISSING = "既定の質問集（questions.jsonl）が見つかりません。質問ファイルをアップロードしてください。"
+
+
+def user_error(message: str) -> gr.Error:
+    """An error shown to the user as is. Gradio renders the message as HTML, so it is
+    escaped (it may quote a file name or a line of an uploaded file); no stack trace."""
+    return gr.Error(html.escape(message), print_exception=False)
+
+
+def local_time(iso: str) -> str:
+    """Catalog timestamps (UTC, ISO) as the server's local time, to the minute."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return iso or ""
+
+
+def report_rows(reports: Sequence[ReportInfo]) -> list[list]:
+    return [
+        [r.title or r.source, r.source, r.chunks, local_time(r.added_at), local_time(r.updated_at)]
+        for r in reports
+    ]
+
+
+def report_choices(reports: Sequence[ReportInfo]) -> list[tuple[str, str]]:
+    """Dropdown entries: the title people recognise, the file name to tell copies apart."""
+    return [(f"{r.title or r.source}（{r.source}）", r.source) for r in reports]
+
+
+def _without_path(message: str, path: Path | str) -> str:
+    """Name an uploaded file by its name only: its temporary folder means nothing to users."""
+    return message.replace(str(path), Path(path).name)
+
+
+class WebApp:
+    def __init__(self, settings: Settings, assistant: Assistant, ingestor: Ingestor):
+        self.settings = settings
+        self.assistant = assistant
+        self.ingestor = ingestor
+
+    @classmethod
+    def create(cls, settings: Settings) -> WebApp:
+        """Build the assistant and an ingestor that shares its embedding model."""
+        assistant = Assistant(settings)
+        return cls(settings, assistant, Ingestor(settings, embeddings=assistant.embeddings))
+
+    # -- chat -------------------------------------------------------------------------------
+    def chat(self, message: str, history: list[dict]) -> Iterator[str]:
+        """Stream the answer as HTML; the last message carries the sources."""
+        try:
+            previous = None
+            for answer in self.assistant.stream(message, history_pairs(history)):
+                if previous is not None:
+                    yield render_partial(previous.answer)
+                previous = answer
+            yield render_answer(previous) if previous is not None else render_error()
+        except Exception:
+            log.exception("answering %r failed", message)
+            yield render_error()
+
+    # -- reports ----------------------------------------------------------------------------
+    def reports_table(self) -> list[list]:
+        return report_rows(self.ingestor.list_reports())
+
+    def refresh_reports(self) -> tuple[list[list], dict]:
+        """The report table and the delete dropdown, read afresh from the catalog."""
+        reports = self.ingestor.list_reports()
+        return report_rows(reports), gr.update(choices=report_choices(reports), value=None)
+
+    def ingest_uploads(
+        self,
+        files: Sequence[str] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects its tracker via this default
+    ) -> tuple[list[list[str]], list[list], dict]:
+        """Copy the uploads under the uploads folder, ingest them, show the outcome per file."""
+        if not files:
+            raise user_error(NO_FILES)
+        stored, rejected = store_uploads(files, self.settings.uploads_dir, self.settings.upload_max_mb)
+        outcomes: list[FileOutcome] = list(rejected)
+        if stored:
+            outcomes.extend(self._ingest([s.path for s in stored], progress))
+        return (outcome_rows(outcomes), *self.refresh_reports())
+
+    def _ingest(self, paths: list[Path], progress: gr.Progress | None) -> list[FileOutcome]:
+        report = _progress_reporter(progress)
+        try:
+            return self.ingestor.ingest_paths(paths, progress=report)
+        except IngestBusy:
+            raise user_error(INGEST_BUSY) from None
+        except Exception:
+            log.exception("ingesting %s failed", [p.name for p in paths])
+            raise user_error(INGEST_FAILED) from None
+
+    def confirm_text(self, source: str | None) -> str:
+        """The question asked before a report is deleted."""
+        if not source:
+            raise user_error(NO_REPORT_SELECTED)
+        info = next((r for r in self.ingestor.list_reports() if r.source == source), None)
+        if info is None:
+            raise user_error(REPORT_NOT_FOUND)
+        title = info.title or info.source
+        return status_html(
+            f"「{title}」（{info.source}）を索引から削除します。この資料についての質問には"
+            "答えられなくなります。よろしいですか？",
+            "warning",
+        )
+
+    def delete_report(self, source: str | None) -> tuple[str, list[list], dict]:
+        """Remove a report from the index (and its uploaded copy, never a corpus file)."""
+        if not source:
+            raise user_error(NO_REPORT_SELECTED)
+        info = next((r for r in self.ingestor.list_reports() if r.source == source), None)
+        try:
+            deleted = self.ingestor.delete_report(source)
+        except IngestBusy:
+            raise user_error(INGEST_BUSY) from None
+        except Exception:
+            log.exception("deleting %r failed", source)
+            raise user_error(DELETE_FAILED) from None
+        if not deleted:
+            raise user_error(REPORT_NOT_FOUND)
+        if info is not None:
+            self._remove_uploaded_copy(Path(info.path))
+        return status_html(f"「{source}」を削除しました。"), *self.refresh_reports()
+
+    def _remove_uploaded_copy(self, path: Path) -> None:
+        uploads = self.settings.uploads_dir.resolve()
+        if path.is_absolute() and path.resolve().parent == uploads:
+            path.unlink(missing_ok=True)
+
+    # -- evaluation -------------------------------------------------------------------------
+    def evaluate(
+        self,
+        questions_file: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects its tracker via this default
+    ) -> tuple[str, list[list[str]], str, list[list[str]], list[str]]:
+        """Run the question set (uploaded JSONL or the default one) and show the results."""
+        path = Path(questions_file) if questions_file else self.settings.corpus_dir / "questions.jsonl"
+        if not path.exists():
+            raise user_error(DEFAULT_QUESTIONS_MISSING)
+        report = _progress_reporter(progress, unit="問")
+        try:
+            view: EvaluationView = run_evaluation(
+                self.assistant,
+                [path],
+                self.settings.data_dir / "evaluations",
+                chunk_text=self._stored_chunk_text,
+                progress=(lambda done, total: report(done, total, "")) if report else None,
+            )
+        except QuestionFileError as exc:
+            raise user_error(_without_path(str(exc), path)) from None
+        except Exception:
+            log.exception("evaluation of %s failed", path.name)
+            raise user_error(EVALUATION_FAILED) from None
+        return (
+            view.summary,
+            view.metrics,
+            str(view.chart),
+            view.failures,
+            [str(p) for p in view.downloads],
+        )
+
+    def _stored_chunk_text(self, chunk_id: str) -> str | None:
+        """Citations are checked against the index's copy of the passage."""
+        found = self.assistant.keyword_index.get([chunk_id])
+        return found[0].text if found else None
+
+
+def _progress_reporter(
+    progress: gr.Progress | None, unit: str = "件"
+) -> Callable[[int, int, str], None] | None:
+    """Adapt ``progress(i, n, name)`` callbacks to Gradio's progress bar."""
+    if progress is None:
+        return None
+
+    def report(done: int, total: int, name: str) -> None:
+        description = f"{done}/{total} {unit}" + (f"：{name}" if name else "")
+        progress((done, total), desc=description)
+
+    return report

@@ -1,0 +1,133 @@
+"""Uploaded files: safe names, size and type checks, and the copy under the uploads folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.records import FileOutcome, Outcome
+
+UPLOAD_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+OUTCOME_LABELS = {
+    Outcome.ADDED: "追加",
+    Outcome.UPDATED: "更新",
+    Outcome.UNCHANGED: "変更なし",
+    Outcome.FAILED: "失敗",
+    Outcome.REMOVED: "削除",
+}
+FALLBACK_STEM = "report"
+MAX_NAME_BYTES = 180  # well under the 255-byte limit of common file systems
+# Characters that are path syntax or not allowed in Windows file names (the folder may be
+# copied there); everything else, Japanese included, is kept.
+_FORBIDDEN = re.compile(r'[<>:"|?*]')
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp"}  # control, format (bidi), ...
+
+
+def sanitize_filename(name: str) -> str:
+    """A file name safe to create inside the uploads folder.
+
+    Only the last path component survives (either separator), control and invisible format
+    characters (e.g. right-to-left overrides) are dropped, leading dots go (no hidden files,
+    no ``..``), and overly long names are shortened keeping the extension.
+    """
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    name = _FORBIDDEN.sub("_", name).strip()
+    stem, dot, extension = name.rpartition(".")
+    if dot and not stem.strip(". "):  # ".txt" or "..txt": only an extension is left
+        name = f"{FALLBACK_STEM}.{extension}"
+    name = name.lstrip(". ").rstrip(". ")
+    return _shorten(name) or FALLBACK_STEM
+
+
+def _shorten(name: str) -> str:
+    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+        return name
+    path = Path(name)
+    suffix = path.suffix if len(path.suffix) <= 10 else ""
+    stem = name[: len(name) - len(suffix)]
+    while stem and len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + suffix
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """Two files of one upload that sanitize to the same name must not overwrite each other."""
+    if name not in taken:
+        return name
+    path = Path(name)
+    number = 2
+    while f"{path.stem} ({number}){path.suffix}" in taken:
+        number += 1
+    return f"{path.stem} ({number}){path.suffix}"
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """An uploaded file copied under the uploads folder, ready to ingest."""
+
+    name: str
+    path: Path
+
+
+def check_upload(path: Path, name: str, max_mb: float) -> str | None:
+    """Why this upload cannot be taken (a Japanese message naming the file), or None."""
+    if Path(name).suffix.lower() not in UPLOAD_EXTENSIONS:
+        allowed = " ".join(UPLOAD_EXTENSIONS)
+        return f"{name}: 対応していない形式です。{allowed} のいずれかのファイルを選んでください。"
+    size_mb = path.stat().st_size / (1024 * 1024)
+    if size_mb > max_mb:
+        return (
+            f"{name}: ファイルが大きすぎます（{size_mb:.1f} MB）。{max_mb:g} MB 以下の"
+            "ファイルにするか、分割してください。"
+        )
+    return None
+
+
+def store_uploads(
+    paths: Iterable[str | Path], uploads_dir: Path, max_mb: float
+) -> tuple[list[StoredUpload], list[FileOutcome]]:
+    """Copy acceptable uploads under ``uploads_dir`` with sanitized names.
+
+    Returns the stored files and a failure outcome for each rejected one. Each copy is
+    written to a temporary file and renamed into place, so an ingest never reads a half
+    copied file and re-uploading a report replaces it in one step.
+    """
+    uploads_dir.mkdir(parents=True, exist_ok=True)
+    stored: list[StoredUpload] = []
+    rejected: list[FileOutcome] = []
+    taken: set[str] = set()
+    for raw in paths:
+        source = Path(raw)
+        name = _unique(sanitize_filename(source.name), taken)
+        problem = check_upload(source, name, max_mb)
+        if problem:
+            rejected.append(FileOutcome(name, Outcome.FAILED, problem))
+            continue
+        taken.add(name)
+        target = uploads_dir / name
+        _copy_atomically(source, target)
+        stored.append(StoredUpload(name, target))
+    return stored, rejected
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
+    os.close(handle)
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def outcome_rows(outcomes: Sequence[FileOutcome]) -> list[list[str]]:
+    """Rows for the per-file result table: file, result in Japanese, message."""
+    return [[o.source, OUTCOME_LABELS.get(o.outcome, str(o.outcome)), o.message] for o in outcomes]
