@@ -10,7 +10,9 @@ from ingest.settings import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m assistant", description="Ask the reports, or evaluate the assistant.")
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant", description="Ask the reports, or evaluate the assistant."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     ask = commands.add_parser("ask", help="answer one question with citations")

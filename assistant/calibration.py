@@ -66,7 +66,9 @@ def choose_threshold(observations: Sequence[Observation]) -> Calibration:
     """The threshold between two observed support values that handles most questions right;
     ties go to the widest margin (the midpoint of the largest gap among the best)."""
     supports = sorted({o.support for o in observations})
-    cuts = [supports[0] - 1e-6] + [(a + b) / 2 for a, b in zip(supports, supports[1:], strict=False)]
+    cuts = [supports[0] - 1e-6] + [
+        (a + b) / 2 for a, b in zip(supports, supports[1:], strict=False)
+    ]
     cuts.append(supports[-1] + 1e-6)
     best: tuple[float, float, float] | None = None  # (accuracy, margin, cut)
     for cut in cuts:
@@ -111,7 +113,9 @@ def calibrate(
 
     base = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="calibrate-") as tmp:
-        settings = base.with_(data_dir=Path(tmp), model_dir=base.cache_dir.resolve(), chroma_url=None)
+        settings = base.with_(
+            data_dir=Path(tmp), model_dir=base.cache_dir.resolve(), chroma_url=None
+        )
         Ingestor(settings).ingest_paths(list(report_paths))
         questions = load_questions(questions_paths)
         return choose_threshold(observe(Assistant(settings), questions))

@@ -77,6 +77,7 @@ class Answer:
                 for c in self.related
             ],
             "question_type": self.question_type,
+            "support": round(self.support, 4),
             "answered_by": self.answered_by,
             "notice": self.notice,
             "llm_rejected": self.llm_rejected,

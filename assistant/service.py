@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 MAX_QUESTION_CHARS = 500  # longer input is cut: no real question needs more
 EMPTY_QUESTION = "質問を入力してください。"
 UNREADABLE_QUESTION = "質問の内容を読み取れませんでした。言葉で質問を入力してください。"
-STORE_DOWN = "索引に接続できないため、いまは回答できません。しばらくしてからもう一度お試しください。"
+STORE_DOWN = (
+    "索引に接続できないため、いまは回答できません。しばらくしてからもう一度お試しください。"
+)
 
 History = Sequence[tuple[str, str]]
 
@@ -98,10 +100,16 @@ class Assistant:
         except Exception as exc:  # a Chroma server that went away mid-query
             if self.settings.chroma_url:
                 self._forget_collection()
-                return Answer(answer=STORE_DOWN, abstained=True, notice=store.describe_store_error(self.settings, exc))
+                return Answer(
+                    answer=STORE_DOWN,
+                    abstained=True,
+                    notice=store.describe_store_error(self.settings, exc),
+                )
             raise
         t0 = time.perf_counter()
-        answer = verify_citations(answer_extractively(query, passages, min_support=self.min_support))
+        answer = verify_citations(
+            answer_extractively(query, passages, min_support=self.min_support)
+        )
         if self.llm is not None:  # falls back to the extractive answer, with a notice
             answer = self.llm.answer(query, passages, answer)
         answer.retrieval_query = query
@@ -118,7 +126,11 @@ class Assistant:
         final = self.ask(question, history)
         lines = final.answer.split("\n")
         for i in range(1, len(lines)):
-            yield Answer(answer="\n".join(lines[:i]), abstained=final.abstained, question_type=final.question_type)
+            yield Answer(
+                answer="\n".join(lines[:i]),
+                abstained=final.abstained,
+                question_type=final.question_type,
+            )
         yield final
 
     def _forget_collection(self) -> None:

@@ -16,12 +16,54 @@ REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = [REPO / "corpus" / "tsu_2012_europe_economic_agreements.txt"] + sorted(
     p for p in (REPO / "tests" / "fixtures" / "reports").glob("*.txt") if "nabari" not in p.name
 )
-CITIES = ["津市", "四日市市", "松阪市", "鈴鹿市", "伊勢市", "桑名市", "亀山市", "伊賀市", "名張市", "鳥羽市",
-          "尾鷲市", "熊野市", "志摩市", "いなべ市", "岐阜市", "大垣市", "豊橋市", "岡崎市", "浜松市", "静岡市"]
-PARTNERS = ["リヨン", "トゥールーズ", "ナント", "ボルドー", "ストラスブール", "バーゼル", "ローザンヌ",
-            "チューリッヒ", "ミュンヘン", "デュッセルドルフ", "シュトゥットガルト", "ハンブルク"]
-FIELDS = ["メカトロニクス", "医療・福祉機器", "環境・エネルギー", "航空宇宙", "食品加工", "精密機械", "半導体",
-          "自動車部品", "バイオテクノロジー", "クリーンテック"]
+CITIES = [
+    "津市",
+    "四日市市",
+    "松阪市",
+    "鈴鹿市",
+    "伊勢市",
+    "桑名市",
+    "亀山市",
+    "伊賀市",
+    "名張市",
+    "鳥羽市",
+    "尾鷲市",
+    "熊野市",
+    "志摩市",
+    "いなべ市",
+    "岐阜市",
+    "大垣市",
+    "豊橋市",
+    "岡崎市",
+    "浜松市",
+    "静岡市",
+]
+PARTNERS = [
+    "リヨン",
+    "トゥールーズ",
+    "ナント",
+    "ボルドー",
+    "ストラスブール",
+    "バーゼル",
+    "ローザンヌ",
+    "チューリッヒ",
+    "ミュンヘン",
+    "デュッセルドルフ",
+    "シュトゥットガルト",
+    "ハンブルク",
+]
+FIELDS = [
+    "メカトロニクス",
+    "医療・福祉機器",
+    "環境・エネルギー",
+    "航空宇宙",
+    "食品加工",
+    "精密機械",
+    "半導体",
+    "自動車部品",
+    "バイオテクノロジー",
+    "クリーンテック",
+]
 
 
 def read_template(path: Path) -> str:
@@ -37,7 +79,11 @@ def read_template(path: Path) -> str:
 def vary(text: str, rng: random.Random, serial: int) -> str:
     city, partner = rng.choice(CITIES), rng.choice(PARTNERS)
     text = re.sub(r"津市|四日市市|松阪市|鈴鹿市|伊勢市|桑名市|岡崎市", city, text)
-    text = re.sub(r"パリ|ジュネーブ|リヨン|バイエルン|ローザンヌ|トゥールーズ|デュッセルドルフ|バーゼル", partner, text)
+    text = re.sub(
+        r"パリ|ジュネーブ|リヨン|バイエルン|ローザンヌ|トゥールーズ|デュッセルドルフ|バーゼル",
+        partner,
+        text,
+    )
     text = re.sub(r"[0-9０-９]+", lambda m: str(rng.randint(1, 28)), text)
     text = re.sub(r"メカトロニクス|航空宇宙|クリーンテック", lambda m: rng.choice(FIELDS), text)
     paragraphs = text.split("\n\n")

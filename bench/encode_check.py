@@ -84,7 +84,7 @@ def main() -> None:
             embeddings = load_embeddings(settings)
         print(
             f"import torch + sentence-transformers: {imports.wall:.1f} s; model load: "
-            f"{load.wall:.1f} s (includes the marker check of the converted folder)"
+            f"{load.wall:.1f} s wall, {load.cpu:.1f} CPU s (incl. the converted folder's check)"
         )
 
         embeddings.embed_documents(texts[:2])  # warm-up: first call allocates

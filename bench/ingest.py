@@ -25,11 +25,15 @@ from ingest.settings import Settings  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reports", type=int, default=80, help="generated reports (~16 chunks each)")
+    parser.add_argument(
+        "--reports", type=int, default=80, help="generated reports (~16 chunks each)"
+    )
     args = parser.parse_args()
     base = Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        settings = base.with_(data_dir=Path(tmp) / "data", model_dir=base.cache_dir.resolve(), chroma_url=None)
+        settings = base.with_(
+            data_dir=Path(tmp) / "data", model_dir=base.cache_dir.resolve(), chroma_url=None
+        )
         corpus = Path(tmp) / "corpus"
         generate(corpus, args.reports)
         embeddings = load_embeddings(settings)
@@ -50,12 +54,16 @@ def main() -> None:
         embeddings.embed_documents(texts)
         bare = time.perf_counter() - started
 
-    print(f"corpus: {args.reports} generated reports, {chunks} chunks (model: {settings.embedding_model}, backend: {settings.embedding_backend})")
+    print(
+        f"corpus: {args.reports} generated reports, {chunks} chunks (model: {settings.embedding_model}, backend: {settings.embedding_backend})"
+    )
     print(f"{'run':<28}{'seconds':>10}{'chunks/s':>12}")
     print(f"{'first ingest':<28}{first:>10.2f}{chunks / first:>12.1f}")
     print(f"{'bare encode, same chunks':<28}{bare:>10.2f}{len(texts) / bare:>12.1f}")
     print(f"{'re-ingest (unchanged)':<28}{second:>10.2f}{'-':>12}")
-    print(f"ingest / bare-encode throughput ratio: {(chunks / first) / (len(texts) / bare):.2f}  (target ≥ 0.8)")
+    print(
+        f"ingest / bare-encode throughput ratio: {(chunks / first) / (len(texts) / bare):.2f}  (target ≥ 0.8)"
+    )
     print(f"first ingest / re-ingest time ratio:   {first / second:.1f}  (target ≥ 50)")
 
 

@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     update, close = progress_bar()
     try:
-        outcomes = Ingestor(settings).ingest_paths(args.paths or None, prune=args.prune, progress=update)
+        outcomes = Ingestor(settings).ingest_paths(
+            args.paths or None, prune=args.prune, progress=update
+        )
     except (IngestBusy, StoreUnavailable) as exc:
         close()
         print(f"error: {exc}", file=sys.stderr)
@@ -83,7 +85,13 @@ def main(argv: list[str] | None = None) -> int:
         close()
     summary = totals(outcomes)
     if args.json:
-        print(json.dumps({"files": [o.to_dict() for o in outcomes], "totals": summary}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"files": [o.to_dict() for o in outcomes], "totals": summary},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         for outcome in outcomes:
             print(format_line(outcome))

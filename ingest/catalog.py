@@ -118,6 +118,13 @@ class Catalog:
 def _to_info(row: tuple) -> ReportInfo:
     source, title, path, doc_hash, fingerprint, chunks, added_at, updated_at, metadata = row
     return ReportInfo(
-        source, title, path, doc_hash, fingerprint, chunks, added_at, updated_at,
+        source,
+        title,
+        path,
+        doc_hash,
+        fingerprint,
+        chunks,
+        added_at,
+        updated_at,
         json.loads(metadata or "{}"),
     )

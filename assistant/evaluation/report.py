@@ -235,8 +235,9 @@ def _markdown_failure(record: QuestionResult) -> list[str]:
     lines.append("- Retrieved:")
     for rank_number, passage in enumerate(record.retrieved, start=1):
         section = f" / {passage['section']}" if passage["section"] else ""
+        holds = "  ← holds the evidence" if rank_number == record.evidence_rank else ""
         lines.append(
-            f"  {rank_number}. {passage['source']}{section}: {_shorten(passage['text'], 60)}"
+            f"  {rank_number}. {passage['source']}{section}: {_shorten(passage['text'], 60)}{holds}"
         )
     return [*lines, ""]
 
