@@ -25,7 +25,7 @@ run: install
 
 # Debian's chromium for the browser tests (Playwright drives it; no browser download).
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 # A real llama.cpp server and a small GGUF model for the LLM-path tests.
 test-llm: install

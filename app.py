@@ -32,27 +32,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def ingest_corpus_if_empty(app, out=print) -> None:
-    """First start: make the reports in corpus/ answerable before the page opens."""
-    if app.ingestor.list_reports():
-        return
-    corpus = app.settings.corpus_dir
-    out(f"索引が空のため、{corpus} の資料を取り込みます。")
-
-    def progress(done: int, total: int, source: str) -> None:
-        if source:
-            out(f"  [{done + 1}/{total}] {source}")
-
-    outcomes = app.ingestor.ingest_paths([corpus], progress=progress)
-    for outcome in outcomes:
-        out(f"  {outcome.outcome:<9} {outcome.source}  {outcome.message}")
-    if not outcomes:
-        out(f"  {corpus} に資料がありません。「資料」タブから追加してください。")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup probes
     try:
         settings = Settings.from_env()
         auth = parse_auth(settings.auth)
@@ -60,12 +43,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    from ingest.pipeline import ensure_corpus_indexed
     from webui.handlers import WebApp  # torch, Chroma and Gradio load only after the checks
     from webui.ui import CSS_PATH, THEME, TITLE, build_ui
 
     print("モデルを読み込んでいます…", flush=True)
     app = WebApp.create(settings)
-    ingest_corpus_if_empty(app)
+    ensure_corpus_indexed(app.ingestor)
     demo = build_ui(app)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     try:

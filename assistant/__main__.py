@@ -33,8 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_ask(args: argparse.Namespace) -> int:
     from assistant.service import Assistant
+    from ingest.pipeline import Ingestor, ensure_corpus_indexed
 
-    answer = Assistant(Settings.from_env()).ask(args.question)
+    assistant = Assistant(Settings.from_env())
+    ensure_corpus_indexed(
+        Ingestor(assistant.settings, embeddings=assistant.embeddings),
+        say=lambda line: print(line, file=sys.stderr),
+    )
+    answer = assistant.ask(args.question)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -15,18 +15,29 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from assistant.question_types import EXPECTED_SPANS, QuestionType, classify, is_entity, key_terms
+from assistant.question_types import (
+    EXPECTED_SPANS,
+    QuestionType,
+    asked_counter,
+    classify,
+    is_entity,
+    key_terms,
+    term_variants,
+)
 from assistant.records import ABSTENTION, Answer, Citation, Passage
 from assistant.spans import (
     GAZETTEER,
     HIRAGANA,
+    KANJI,
     PLACE_SUFFIXES,
     TITLES,
+    CountSpan,
     DateRangeSpan,
     DateSpan,
     EnumerationSpan,
     OrganisationSpan,
     PersonSpan,
+    QuoteSpan,
     Span,
     SpanKind,
     find_spans,
@@ -35,8 +46,13 @@ from assistant.spans import (
 
 DEFAULT_MIN_SUPPORT = 0.45
 MAX_RELATED = 3
-_MISSING_SPAN_FACTOR = 0.45  # a when-question answered by a sentence without a date
+_MISSING_SPAN_FACTOR = 0.3  # a when-question answered by a sentence without a date
+_MISSING_QUOTE_FACTOR = 0.25
 _CONTEXT_CREDIT = 0.35  # a term found elsewhere in the same passage, not in the sentence
+_PARAPHRASE_CREDIT = 0.9  # 「会社」 found as 「企業」: nearly as good as the word itself
+_MISSING_NAME_FACTOR = 0.2  # the question's city or abbreviation is nowhere in the passage
+_MISSING_WORD_NAME_FACTOR = 0.6  # a katakana/institution name of the question is missing
+_SPAN_WINDOW = 24  # characters either side of a span that count as its clause
 _SENTENCE_INTRO = "資料には次のように記載されています。"
 
 
@@ -87,8 +103,17 @@ def _bigrams(text: str) -> set[str]:
 
 
 def term_match(term: str, normalized_text: str, text_bigrams: set[str]) -> float:
-    """1.0 if the term occurs as is; partial credit for most of its character bigrams
-    (「協力協定」 vs 「協定」); 0 otherwise."""
+    """1.0 if the term occurs as is; nearly as much for a paraphrase (会社 / 企業); partial
+    credit for most of its character bigrams (「協力協定」 vs 「協定」); 0 otherwise."""
+    literal = _literal_match(term, normalized_text, text_bigrams)
+    if literal >= _PARAPHRASE_CREDIT:
+        return literal
+    if any(v in normalized_text for v in term_variants(term)[1:]):
+        return _PARAPHRASE_CREDIT
+    return literal
+
+
+def _literal_match(term: str, normalized_text: str, text_bigrams: set[str]) -> float:
     if term in normalized_text:
         return 1.0
     grams = _bigrams(term)
@@ -128,11 +153,13 @@ class _Scored:
     type_factor: float
     rank_prior: float
     spans: list[Span] = field(default_factory=list)
-    entity_found: bool = True
+    entity_factor: float = 1.0
 
     @property
     def support(self) -> float:
-        return self.coverage * self.type_factor * (0.85 + 0.15 * self.rank_prior)
+        return (
+            self.coverage * self.type_factor * self.entity_factor * (0.85 + 0.15 * self.rank_prior)
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -149,14 +176,16 @@ class _Question:
     counter: str | None
 
 
-_COUNTER_IN_QUESTION = re.compile(r"何(社|名|人|者|つ|か国|カ国|ヶ国|件|回|団体|機関|都市|企業)")
 _SAME_COUNTERS = {
     "人": ("人", "名"),
     "名": ("名", "人"),
+    "件": ("件", "社"),  # 「商談件数」 is reported per company: 「１２社と商談」
+    "つ": ("つ", "件"),
     "か国": ("か国", "カ国", "ヶ国"),
     "円": ("円", "万円", "億円", "ドル", "ユーロ"),
 }
 _MONEY_IN_QUESTION = re.compile(r"いくら|金額|予算|額は|費用")
+_DURATION_COUNTERS = ("年間", "か月", "ヶ月", "カ月", "日間", "週間", "時間")
 
 
 def _term_weights(terms: list[str], sentences: list[_Sentence]) -> dict[str, float]:
@@ -171,20 +200,49 @@ def _term_weights(terms: list[str], sentences: list[_Sentence]) -> dict[str, flo
     return weights
 
 
-def _coverage(question: _Question, sentence: _Sentence, passage_text: str) -> tuple[float, bool]:
-    """Weighted share of key terms found; and whether any name of the question is present."""
+def _coverage(question: _Question, sentence: _Sentence, passage_text: str) -> float:
+    """Weighted share of the question's key terms found in the sentence (a term found only
+    elsewhere in the passage earns a little)."""
     if not question.terms:
-        return 0.0, False
-    got, entity_found, any_entity = 0.0, False, False
+        return 0.0
+    got = 0.0
     for term in question.terms:
         here = term_match(term, sentence.normalized, set(sentence.bigrams))
-        nearby = _CONTEXT_CREDIT if term in passage_text else 0.0
+        nearby = _CONTEXT_CREDIT if _in_context(term, passage_text) else 0.0
         got += question.weights[term] * max(here, nearby)
-        if is_entity(term):
-            any_entity = True
-            entity_found = entity_found or here >= 0.5 or nearby > 0
     total = sum(question.weights.values())
-    return (got / total if total else 0.0), (entity_found or not any_entity)
+    return got / total if total else 0.0
+
+
+def _in_context(term: str, context: str) -> bool:
+    return any(variant in context for variant in term_variants(term))
+
+
+def is_place_or_abbreviation(term: str) -> bool:
+    """The names that tell confusable reports apart: municipalities (津市, 四日市市) and
+    abbreviations (OPI, BIW). An answer about 四日市市 from a 津市 passage is no answer."""
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9&.\-]{1,15}", term)) or bool(
+        re.fullmatch(f"[{KANJI}]{{1,4}}[市県町村]", term)
+    )
+
+
+def _entity_factor(question: _Question, sentence: _Sentence, context: str) -> float:
+    """How far the sentence is about what the question names. Each name of the question must
+    occur in the sentence, its passage or its report's title (a 四日市市 report need not
+    repeat 四日市市 in every sentence); a missing city or abbreviation nearly rules the
+    sentence out, a missing descriptive name (「訪欧団」) counts against it."""
+    factor = 1.0
+    for term in question.terms:
+        if not is_entity(term):
+            continue
+        if term_match(term, sentence.normalized, set(sentence.bigrams)) >= 0.5:
+            continue
+        if _in_context(term, context):
+            continue
+        factor *= (
+            _MISSING_NAME_FACTOR if is_place_or_abbreviation(term) else _MISSING_WORD_NAME_FACTOR
+        )
+    return factor
 
 
 def _passage_spans(passage_text: str, kinds: Sequence[SpanKind]) -> list[Span]:
@@ -204,11 +262,39 @@ def _useful_spans(question: _Question, spans: list[Span]) -> list[Span]:
     if question.type is QuestionType.COUNT and question.counter:
         wanted = _SAME_COUNTERS.get(question.counter, (question.counter,))
         useful = [s for s in useful if getattr(s, "counter", "") in wanted]
+    if question.type is QuestionType.DURATION:
+        useful = [s for s in useful if _is_duration(s)]
     if question.type is QuestionType.WHICH_FIELDS:
         useful = [s for s in useful if isinstance(s, EnumerationSpan) and _is_strong_list(s)]
     if question.type is QuestionType.WHO:
         useful = _people_with_asked_title(asked, useful)
+    if question.type is QuestionType.ORGANISATION:
+        useful = _organisations_of_asked_kind(question, useful)
+    if question.type is QuestionType.WHAT and _asks_for_naming(question):
+        useful = [s for s in useful if isinstance(s, OrganisationSpan) and s.abbreviation]
+        useful = [s for s in useful if _naming_match(question, s) > 0]
     return useful
+
+
+_ORG_HEAD_NOUNS = ("事務所", "大学", "機関", "部署", "課", "企業", "会社", "メーカー")
+
+
+def _organisations_of_asked_kind(question: _Question, spans: list[Span]) -> list[Span]:
+    """「JETROの事務所は？」 wants 「ジュネーブ事務所」: not the organisation the question
+    already names (JETRO), and an office if any office is there to give."""
+    asked = set(question.terms)
+    fresh = [s for s in spans if getattr(s, "abbreviation", "") not in asked]
+    text = normalize(question.text)
+    heads = [noun for noun in _ORG_HEAD_NOUNS if noun in text]
+    of_kind = [s for s in fresh if any(normalize(s.text).endswith(h) for h in heads)]
+    return of_kind or fresh
+
+
+def _is_duration(span: Span) -> bool:
+    """「期間」 is answered by a range of dates or a length of time (3年間), never one date."""
+    return isinstance(span, DateRangeSpan) or (
+        isinstance(span, CountSpan) and span.counter in _DURATION_COUNTERS
+    )
 
 
 def _people_with_asked_title(asked: str, people: list[Span]) -> list[Span]:
@@ -229,11 +315,21 @@ _WHY_CUES = re.compile(r"ため|ことから|目的|契機|理由|により|に�
 _HOW_CUES = re.compile(r"により|によって|を通じ|ことで|支援|実施|進め|行い|形で")
 
 
-def _type_factor(question: _Question, spans: list[Span], normalized_sentence: str) -> float:
+def _type_factor(question: _Question, spans: list[Span], sentence: _Sentence, text: str) -> float:
+    """Whether the sentence holds the kind of answer asked for, and holds it where the
+    question's words are: 「１６社との商談」 answers 「何社と商談」, 「７社が参加」 does not."""
+    normalized_sentence = sentence.normalized
     if question.type is QuestionType.WHICH_FIELDS:
         return 1.0 if spans else 0.85  # 「どのような…」 is often answered by a plain sentence
     if question.type in EXPECTED_SPANS:
-        return 1.0 if spans else _MISSING_SPAN_FACTOR
+        if not spans:
+            # words someone said are in 「…」 or they are not there at all
+            return (
+                _MISSING_QUOTE_FACTOR
+                if question.type is QuestionType.QUOTE
+                else _MISSING_SPAN_FACTOR
+            )
+        return 0.7 + 0.3 * max(_local_share(question, span, sentence, text) for span in spans)
     if question.type is QuestionType.WHY:
         return 1.0 if _WHY_CUES.search(normalized_sentence) else 0.6
     if question.type is QuestionType.HOW:
@@ -241,20 +337,37 @@ def _type_factor(question: _Question, spans: list[Span], normalized_sentence: st
     return 1.0
 
 
+def _local_share(question: _Question, span: Span, sentence: _Sentence, text: str) -> float:
+    """Weighted share of the question's descriptive words (not its names, which usually open
+    the sentence as its topic) found within a clause's reach of ``span``."""
+    words = [t for t in question.terms if not is_entity(t)]
+    if not words:
+        return 1.0
+    start = max(sentence.start, span.start - _SPAN_WINDOW)
+    end = min(sentence.end, span.end + _SPAN_WINDOW)
+    window = normalize(text[start:end])
+    grams = _bigrams(window)
+    total = sum(question.weights[t] for t in words) or 1.0
+    return sum(question.weights[t] * term_match(t, window, grams) for t in words) / total
+
+
 def _score_all(
     question: _Question, passages: Sequence[Passage], sentences: list[_Sentence]
 ) -> list[_Scored]:
     kinds = EXPECTED_SPANS.get(question.type, ())
     passage_texts = [normalize(p.chunk.text) for p in passages]
+    contexts = [normalize(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}") for p in passages]
     passage_spans = [_passage_spans(p.chunk.text, kinds) for p in passages]
     scored = []
     for sentence in sentences:
         index = sentence.passage_index
-        coverage, entity_found = _coverage(question, sentence, passage_texts[index])
+        text = passages[index].chunk.text
+        coverage = _coverage(question, sentence, passage_texts[index])
         spans = _useful_spans(question, _within(passage_spans[index], sentence))
-        type_factor = _type_factor(question, spans, sentence.normalized)
+        type_factor = _type_factor(question, spans, sentence, text)
         rank_prior = 1.0 / (1.0 + 0.25 * sentence.passage_index)
-        scored.append(_Scored(sentence, coverage, type_factor, rank_prior, spans, entity_found))
+        entity_factor = _entity_factor(question, sentence, contexts[index])
+        scored.append(_Scored(sentence, coverage, type_factor, rank_prior, spans, entity_factor))
     return scored
 
 
@@ -341,13 +454,40 @@ def _enumeration_bonus(span: Span) -> float:
 def _phrase(question: _Question, span: Span) -> str:
     """A short natural Japanese answer stating the span."""
     if isinstance(span, DateSpan | DateRangeSpan):
-        return f"{span.display()}です。"
+        return _date_phrase(question, span)
+    if isinstance(span, QuoteSpan):
+        return f"{span.display()}と述べています。"
     if isinstance(span, EnumerationSpan):
         closed = normalize(span.text).endswith(("等", "など"))
         return f"{span.display()}{'など' if closed else ''}です。"
     if isinstance(span, OrganisationSpan) and "何の略" in normalize(question.text):
         return f"{span.display()}の略です。"
     return f"{span.display()}です。"
+
+
+_WEEKDAYS = "月火水木金土日"
+_END_CUES = re.compile(r"終わ|終了|最終|まで|帰国")
+_START_CUES = re.compile(r"始ま|開始|出発|から|初日")
+
+
+def _date_phrase(question: _Question, span: DateSpan | DateRangeSpan) -> str:
+    """The date, or the part of it asked for: 「何曜日から始まり」 -> the first day's weekday,
+    「終わったのは何日」 -> the last day of a range."""
+    asked = normalize(question.text)
+    value = span.value if isinstance(span, DateSpan) else None
+    if isinstance(span, DateRangeSpan):
+        wants_end = _END_CUES.search(asked) and not _START_CUES.search(asked)
+        value = span.last if wants_end else span.first
+        if _END_CUES.search(asked) or _START_CUES.search(asked) or "何曜" in asked:
+            shown = value.display()
+        else:
+            return f"{span.display()}です。"
+    else:
+        shown = span.display()
+    day = value.as_date() if value is not None else None
+    if "何曜" in asked and day is not None:
+        return f"{_WEEKDAYS[day.weekday()]}曜日（{shown}）です。"
+    return f"{shown}です。"
 
 
 _NAMING_CUES = re.compile(r"略|名称|日本語|アルファベット|正式")
@@ -358,9 +498,7 @@ def _organisation_answer(
 ) -> tuple[OrganisationSpan, int] | None:
     """「ARDは何の略？」 / 「パリ地域経済開発局の略称は？」: the organisation, spelled out with
     its abbreviation somewhere in the passages, that the question names; and its passage."""
-    if not _NAMING_CUES.search(question.text) and not any(
-        _is_abbreviation(t) for t in question.terms
-    ):
+    if not _asks_for_naming(question):
         return None
     best: tuple[float, OrganisationSpan, int] | None = None
     for index, passage in enumerate(passages):
@@ -371,6 +509,14 @@ def _organisation_answer(
             if match > 0 and (best is None or match > best[0]):
                 best = (match, org, index)
     return (best[1], best[2]) if best else None
+
+
+def _asks_for_naming(question: _Question) -> bool:
+    """「ARDの正式名称は？」「ARDは何の略？」: answered only by a name spelled out with its
+    abbreviation."""
+    return bool(_NAMING_CUES.search(question.text)) or any(
+        _is_abbreviation(t) for t in question.terms
+    )
 
 
 def _is_abbreviation(term: str) -> bool:
@@ -455,7 +601,7 @@ def answer_extractively(
     sentences = _sentences(passages)
     parsed.weights = _term_weights(parsed.terms, sentences)
     ranked = sorted(_score_all(parsed, passages, sentences), key=_ranking_key, reverse=True)
-    if not ranked or ranked[0].support < min_support or not ranked[0].entity_found:
+    if not ranked or ranked[0].support < min_support:
         return _abstain(parsed, passages, ranked)
     best = ranked[0]
     answered = _answer_span(parsed, passages, best)
@@ -483,17 +629,13 @@ def answer_extractively(
 
 def _parse_question(question: str, passages: Sequence[Passage]) -> _Question:
     normalized = normalize(question)
-    counter = _COUNTER_IN_QUESTION.search(normalized)
+    money = "円" if _MONEY_IN_QUESTION.search(normalized) else None
     return _Question(
         text=question,
         type=classify(question),
         terms=key_terms(question),
         weights={},
-        counter=counter.group(1)
-        if counter
-        else "円"
-        if _MONEY_IN_QUESTION.search(normalized)
-        else None,
+        counter=asked_counter(normalized) or money,
     )
 
 

@@ -20,6 +20,9 @@ class QuestionType(StrEnum):
     WHO = "who"
     WHERE = "where"
     WHAT = "what"  # what is X / full name / abbreviation
+    QUOTE = "quote"  # what someone said: answered by the words in 「…」
+    DURATION = "duration"  # how long: a date range or a length of time (3年間)
+    ORGANISATION = "organisation"  # which body/company/office (「…機関はどこ」)
     WHICH_FIELDS = "which_fields"
     WHY = "why"
     HOW = "how"
@@ -27,6 +30,12 @@ class QuestionType(StrEnum):
     YES_NO = "yes_no"
     OTHER = "other"
 
+
+# Nouns that name a body rather than a place: 「…の公的機関はどこ」 wants 日本貿易振興機構, not
+# the city it sits in. 「どこの企業」 asks where a company is from, so it stays WHERE.
+_ORG_NOUNS = (
+    "機関|会社|企業|部署|事務所|団体|組織|法人|大学|メーカー|商社|グループ|相手企業|支援機関"
+)
 
 # Checked in order: the first pattern that matches decides. More specific cues come first
 # (「何の略」 before a generic 「何」, 「どのように」 before 「どの」, 「何社」 before 「いつ」 in
@@ -44,9 +53,17 @@ _RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        QuestionType.QUOTE,
+        re.compile(
+            r"何と(?:述べ|言|発言|語|話|あいさつ|挨拶)|どう(?:述べ|言|語|話)|どんな言葉|どのような言葉"
+            r"|何にたと|たとえ(?:まし|た)|ことわざ|格言|(?:何|どんなこと)を[^誰]*と(?:述べ|言|発言|語)"
+        ),
+    ),
+    (QuestionType.DURATION, re.compile(r"期間(?!中)|何年間|何日間|何か月|何ヶ月|何カ月")),
+    (
         QuestionType.LIST,
         re.compile(
-            r"挙げて|あげて|すべて|全て|全部|何と何|列挙|一覧|どこを訪問|(?:訪問|訪れ|行っ)た(?:国|都市)|どの国を|どこの国|どこに行|どこへ行|どの都市を|どこを回"
+            r"挙げて|あげて|すべて|全て|全部|何と何|列挙|一覧|どこを訪問|(?:訪問し|訪れ|行っ)た(?:国|都市)|どの国を|どこの国|どこに行|どこへ行|どの都市を|どこを回"
         ),
     ),
     (
@@ -63,6 +80,13 @@ _RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
         QuestionType.WHO,
         re.compile(
             r"誰|だれ|どなた|どの人|何という人|氏名|人物|署名者|(?:者|人|長|代表|知事)の名前|役職|肩書|立場"
+        ),
+    ),
+    (
+        QuestionType.ORGANISATION,
+        re.compile(
+            rf"(?:{_ORG_NOUNS})(?:の名前|の名称|)は(?:どこ|何|[?？]?$)|どの(?:{_ORG_NOUNS})(?!の)"
+            rf"|(?:{_ORG_NOUNS})はどちら|社名|企業名|会社名|団体名"
         ),
     ),
     (
@@ -91,6 +115,9 @@ EXPECTED_SPANS: dict[QuestionType, tuple[SpanKind, ...]] = {
     QuestionType.WHO: (SpanKind.PERSON,),
     QuestionType.WHERE: (SpanKind.PLACE,),
     QuestionType.WHAT: (SpanKind.ORGANISATION,),
+    QuestionType.ORGANISATION: (SpanKind.ORGANISATION,),
+    QuestionType.QUOTE: (SpanKind.QUOTE,),
+    QuestionType.DURATION: (SpanKind.DATE_RANGE, SpanKind.COUNT),
     QuestionType.WHICH_FIELDS: (SpanKind.ENUMERATION,),
     QuestionType.LIST: (SpanKind.ENUMERATION,),
 }
@@ -108,7 +135,7 @@ def classify(question: str) -> QuestionType:
 # Words that say what is asked rather than what it is about; removed from key terms.
 _QUESTION_WORDS = re.compile(
     r"何(?:社|名|人|者|つ|か国|カ国|ヶ国|件|回|団体|機関|都市|企業|日間|年間|か所|箇所|年|月|日|曜|割|個)?"
-    r"|誰|何故|理由|日付|年月日|日時|時期|氏名|人数|件数|社数|総数|正式名称|正式|名称|略称|名前|場所"
+    r"|誰|何故|理由|日付|年月日|日時|時期|期間|氏名|人数|件数|社数|総数|正式名称|正式|名称|略称|名前|場所"
     r"|方法|内容|一覧|全部|全て|列挙|具体的|略"
 )
 # Verbs of asking (教えて, 挙げて...) reduce to one kanji; dropped only when alone.
@@ -157,15 +184,43 @@ def _strip_question_words(term: str) -> list[str]:
     if re.search(rf"[{KANJI}]", term) is None:
         return [term]
     pieces = [piece for piece in _QUESTION_WORDS.sub(" ", term).split(" ") if piece]
-    return [part for piece in pieces for part in _split_place_prefix(piece)]
+    return [
+        part
+        for piece in pieces
+        for prefixed in _split_place_prefix(piece)
+        for part in _split_name_and_action(prefixed)
+    ]
 
 
-_PLACE_PREFIX_RE = re.compile(rf"^([{KANJI}]{{1,3}}?[市県町村])([{KANJI}{KATAKANA}]{{2,}})$")
+_NAME_ACTION_RE = re.compile(rf"^([{KATAKANA}{NAME_JOINERS}]{{2,}})([{KANJI}]{{2,}}?)[中後時前]?$")
+_MAYOR_RE = re.compile(rf"^([{KANJI}]{{1,4}}[市町村])(長)$")
+
+
+def _split_name_and_action(term: str) -> list[str]:
+    """「トゥールーズ訪問中」 -> ["トゥールーズ", "訪問"]; 「松阪市長」 -> ["松阪市", "市長"]: a
+    question runs a name and what happened there together, reports keep them apart
+    (「トゥールーズ市内の企業を訪問」, 「市長からは…」). Names with a one-kanji tail
+    (ミッション団) stay whole."""
+    mayor = _MAYOR_RE.match(term)
+    if mayor:
+        return [
+            mayor.group(1),
+            "市長" if mayor.group(1).endswith("市") else mayor.group(1)[-1] + "長",
+        ]
+    match = _NAME_ACTION_RE.match(term)
+    if match and len(match.group(2)) >= 2:
+        return [match.group(1), match.group(2)]
+    return [term]
+
+
+_PLACE_PREFIX_RE = re.compile(rf"^([{KANJI}]{{1,3}}[市県町村])([{KANJI}{KATAKANA}]{{2,}})$")
 
 
 def _split_place_prefix(term: str) -> list[str]:
     """「津市欧州ミッション団」 -> ["津市", "欧州ミッション団"]: reports often drop the place
     in front of a name they have already introduced."""
+    if _MAYOR_RE.match(term):
+        return [term]  # 「四日市市長」 is a city and its mayor, split by _split_name_and_action
     match = _PLACE_PREFIX_RE.match(term)
     return [match.group(1), match.group(2)] if match else [term]
 
@@ -183,3 +238,68 @@ def is_entity(term: str) -> bool:
         bool(re.search(r"(?:市|州|県|町|村|国|局|機構|団|センター|事務所|課|協会|大学)$", term))
         and len(term) >= 2
     )
+
+
+# --------------------------------------------------------------------------------------
+# Paraphrases
+# --------------------------------------------------------------------------------------
+
+# Groups of words that reports and the people asking about them use for the same thing in
+# this domain (agreements, missions, delegations, organisations). Questions are paraphrased
+# (「会社」「率いる」「ヨーロッパ」); reports keep to official wording (「企業」「団長」「欧州」).
+# A question term containing one member also matches the others. General vocabulary only.
+PARAPHRASE_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("企業", "会社", "事業者", "メーカー"),
+    ("結ん", "結ば", "締結", "調印", "署名", "交わ"),
+    ("訪問", "訪れ", "行っ", "訪ね"),
+    ("率い", "団長", "代表", "トップ", "局長", "総裁", "理事長", "所長", "社長"),
+    ("欧州", "ヨーロッパ"),
+    ("地元", "市内"),
+    ("同行", "参加", "同席", "出席"),
+    ("グループ", "クラスター", "連携体"),
+    ("きっかけ", "契機"),
+)
+
+
+def term_variants(term: str) -> tuple[str, ...]:
+    """``term`` and the same term with a paraphrase group member swapped for each other one:
+    「会社」 -> (会社, 企業, 事業者, メーカー); 「地元企業」 -> (地元企業, 市内企業, …)."""
+    variants = [term]
+    for group in PARAPHRASE_GROUPS:
+        for word in group:
+            if word in term:
+                variants.extend(term.replace(word, other) for other in group if other != word)
+    return tuple(dict.fromkeys(variants))
+
+
+# What a bare いくつ / 数 counts: the noun it follows decides the counter.
+_NOUN_COUNTERS: tuple[tuple[str, str], ...] = (
+    ("会社", "社"), ("企業", "社"), ("事業者", "社"), ("社", "社"),
+    ("人数", "名"), ("参加者", "名"), ("人", "名"), ("者", "名"),
+    ("か国", "か国"), ("国", "か国"), ("都市", "都市"), ("団体", "団体"),
+    ("協定", "つ"), ("観点", "つ"), ("件", "件"), ("回", "回"),
+    ("従業員", "名"), ("職員", "名"), ("社員", "名"), ("人口", "人"),
+)  # fmt: skip
+_COUNTER_AFTER_WHAT = re.compile(
+    r"何(社|名|人|者|つ|か国|カ国|ヶ国|件|回|団体|機関|都市|企業|日間|年間|か月|ヶ月)"
+)
+_BARE_COUNT = re.compile(r"いくつ|どのくらい|どれくらい|(?:の)?数は|数を|件数|人数|社数|総数")
+
+
+def asked_counter(question: str) -> str | None:
+    """The counter the answer must carry: 「何社」 -> 社; 「会社はいくつ」 -> 社 (the noun before
+    いくつ); 「参加人数は」 -> 名; None when the question does not say."""
+    text = normalize(question)
+    explicit = _COUNTER_AFTER_WHAT.search(text)
+    if explicit:
+        return explicit.group(1)
+    bare = _BARE_COUNT.search(text)
+    if bare is None:
+        return None
+    before = text[: bare.end()]
+    best: tuple[int, str] | None = None
+    for noun, counter in _NOUN_COUNTERS:
+        position = before.rfind(noun)
+        if position >= 0 and (best is None or position + len(noun) > best[0]):
+            best = (position + len(noun), counter)
+    return best[1] if best else None

@@ -37,6 +37,7 @@ class SpanKind(StrEnum):
     ORGANISATION = "organisation"
     PLACE = "place"
     ENUMERATION = "enumeration"
+    QUOTE = "quote"
 
 
 # --------------------------------------------------------------------------------------
@@ -546,9 +547,11 @@ _ORG_ABBR_RE = re.compile(
     rf"(?<![{_NAME_CHARS}])(?P<name>[{_NAME_CHARS}]{{2,}})\({_S}(?P<abbr>[A-Z][A-Za-z0-9&.\-]{{1,15}})"
     rf"(?:{_S}:{_S}(?P<foreign>[^)]{{3,}}?))?{_S}\)"
 )
+# Words that may follow a name without being part of it: 「ジュネーブ事務所関係者」.
+_ORG_FOLLOWERS = "関係者|関係|職員|担当者|本部"
 _ORG_SUFFIX_RE = re.compile(
     rf"(?<![{KANJI}{KATAKANA}])(?P<name>[{KANJI}{KATAKANA}{NAME_JOINERS}]{{1,30}}?(?:{'|'.join(ORG_SUFFIXES)}))"
-    rf"(?![{KANJI}{KATAKANA}])"
+    rf"(?:(?![{KANJI}{KATAKANA}])|(?={_ORG_FOLLOWERS}))"
 )
 _ORG_QUOTED_RE = re.compile(r"(?:企業|会社|クラスター|団体|組織|法人)「(?P<name>[^」]{1,40})」")
 
@@ -648,6 +651,49 @@ def _looks_like_date(items: list[str]) -> bool:
 
 
 # --------------------------------------------------------------------------------------
+# Quotations
+# --------------------------------------------------------------------------------------
+
+MIN_QUOTE_CHARS = 8  # shorter 「…」 are names or terms, not words someone said
+_QUOTE_RE = re.compile(r"「(?P<words>(?:[^「」]|「[^「」]*」)+)」")
+# PDF columns can cut a quotation so that only its closing half survives: 「…」と述べ needs
+# no opening bracket to be recognised as speech when a verb of saying follows.
+_CLOSING_ONLY_RE = re.compile(r"^(?P<words>[^「」]{8,}?)」(?=\s*(?:と|という|との))")
+
+
+@dataclass(frozen=True)
+class QuoteSpan(Span):
+    words: str  # what was said, without the brackets
+
+    def display(self) -> str:
+        return f"「{normalize(self.words).strip()}」"
+
+
+def _is_speech(words: str) -> bool:
+    """Said words run on kana and punctuation; a name in 「」 (「津市ルネサンス５」,
+    「SRB ENERGY RESERCH」) is short or has hardly any hiragana."""
+    return len(normalize(words).strip()) >= MIN_QUOTE_CHARS and (
+        len(re.findall(f"[{HIRAGANA}]", words)) >= 3
+    )
+
+
+def find_quotes(text: str) -> list[QuoteSpan]:
+    """Quoted speech: 「一本の木では森にならない。…」 (one level of nested 「」 allowed), and a
+    closing half 「…願っている。」と発言 at the start of the text whose opening was lost."""
+    spans = []
+    for match in _QUOTE_RE.finditer(text):
+        words = match.group("words")
+        if _is_speech(words):
+            spans.append(QuoteSpan(SpanKind.QUOTE, match.group(0), *match.span(), words))
+    half = _CLOSING_ONLY_RE.match(text)
+    if half and not any(s.start < half.end() for s in spans):
+        spans.insert(
+            0, QuoteSpan(SpanKind.QUOTE, half.group(0), 0, half.end(), half.group("words"))
+        )
+    return spans
+
+
+# --------------------------------------------------------------------------------------
 # All spans of one kind
 # --------------------------------------------------------------------------------------
 
@@ -662,5 +708,6 @@ def find_spans(text: str, kind: SpanKind) -> list[Span]:
         SpanKind.ORGANISATION: find_organisations,
         SpanKind.PLACE: find_places,
         SpanKind.ENUMERATION: find_enumerations,
+        SpanKind.QUOTE: find_quotes,
     }
     return list(finders[kind](text))

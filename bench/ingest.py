@@ -23,6 +23,15 @@ from ingest.pipeline import Ingestor  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 
 
+def bare_encode(embeddings, texts: list[str], batch_size: int) -> None:
+    """The model's own ``encode`` on the same texts: no LangChain, no Chroma, no SQLite."""
+    model = getattr(embeddings, "model", None)
+    if model is None:  # a backend without a SentenceTransformer object
+        embeddings.embed_documents(texts)
+    else:
+        model.encode_document(texts, batch_size=batch_size, normalize_embeddings=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -51,7 +60,7 @@ def main() -> None:
 
         texts = [c.text for c in KeywordIndex(settings.catalog_path).all_chunks()]
         started = time.perf_counter()
-        embeddings.embed_documents(texts)
+        bare_encode(embeddings, texts, settings.embedding_batch_size)
         bare = time.perf_counter() - started
 
     print(

@@ -31,7 +31,7 @@ os.environ.setdefault("REPORTS_MODEL_DIR", str(REPO / ".cache" / "models"))
 import chromadb  # noqa: E402
 from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
-from assistant.retrieval import HybridRetriever, reciprocal_rank_fusion  # noqa: E402
+from assistant.retrieval import HybridRetriever, fuse_rankings  # noqa: E402
 from ingest.chunking import chunk_report  # noqa: E402
 from ingest.embeddings import load_embeddings  # noqa: E402
 from ingest.keyword_index import KeywordIndex, build_bm25  # noqa: E402
@@ -186,15 +186,16 @@ def dense_rankings(
 def fused_rankings(
     dense: dict[str, list[str]], keyword: dict[str, list[str]], rrf_k: int, keyword_weight=1.0
 ) -> dict[str, list[str]]:
-    fused_all = {}
-    for qid in dense:
-        fused = reciprocal_rank_fusion(
-            {"dense": dense[qid], "keyword": keyword[qid]},
-            {"dense": 1.0, "keyword": keyword_weight},
-            rrf_k,
-        )
-        fused_all[qid] = sorted(fused, key=lambda i, f=fused: -f[i])
-    return fused_all
+    """The retriever's own fusion (same function), per question."""
+    return {
+        qid: [
+            chunk_id
+            for chunk_id, _ in fuse_rankings(
+                dense[qid], keyword[qid], rrf_k=rrf_k, keyword_weight=keyword_weight
+            )
+        ]
+        for qid in dense
+    }
 
 
 def score(rankings: dict[str, list[str]], questions: Iterable[Question]) -> Scores:

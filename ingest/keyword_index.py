@@ -180,6 +180,10 @@ class KeywordIndex:
         return self._conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
+        # Readers (the app) must not queue for the write lock behind an ingest: write only
+        # when something is missing.
+        if _has_schema(conn):
+            return
         for statement in _SCHEMA:
             conn.execute(statement)
         conn.execute(
@@ -397,6 +401,13 @@ class KeywordIndex:
         finally:
             conn.execute("COMMIT")
         return build_bm25(generation, mode, rows)
+
+
+def _has_schema(conn: sqlite3.Connection) -> bool:
+    tables = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('kw_chunks', 'kw_meta')"
+    ).fetchone()[0]
+    return tables == 2 and _stored_mode(conn) is not None
 
 
 def _stored_mode(conn: sqlite3.Connection) -> str | None:

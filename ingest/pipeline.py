@@ -428,14 +428,22 @@ class Ingestor:
 
 
 def ensure_corpus_indexed(
-    settings: Settings, *, say: Callable[[str], None] = print
+    ingestor: Ingestor, *, say: Callable[[str], None] = print
 ) -> list[FileOutcome]:
-    """Index ``settings.corpus_dir`` when the index holds no report yet (first start)."""
-    ingestor = Ingestor(settings)
-    if ingestor.list_reports() or not settings.corpus_dir.exists():
+    """First start: index ``corpus_dir`` when the index holds no report yet, saying so."""
+    corpus = ingestor.settings.corpus_dir
+    if ingestor.list_reports():
         return []
-    say(f"索引が空のため {settings.corpus_dir}/ を取り込みます…")
-    outcomes = ingestor.ingest_paths([settings.corpus_dir])
+    if not corpus.is_dir() or not any(isinstance(c, Candidate) for c in discover([corpus])):
+        say(f"{corpus}/ に資料がありません。「資料」タブまたは python -m ingest で追加してください。")
+        return []
+    say(f"索引が空のため {corpus}/ の資料を取り込みます…")
+
+    def progress(done: int, total: int, source: str) -> None:
+        if source:
+            say(f"  [{done + 1}/{total}] {source}")
+
+    outcomes = ingestor.ingest_paths([corpus], progress=progress)
     for outcome in outcomes:
-        say(f"  {outcome.outcome.value}: {outcome.source} {outcome.message}")
+        say(f"  {outcome.outcome.value:<9} {outcome.source}  {outcome.message}")
     return outcomes

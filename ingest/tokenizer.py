@@ -20,13 +20,15 @@ import threading
 import unicodedata
 
 MODES = ("bigram", "sudachi", "bigram+sudachi")
-# Chosen by bench/tokenization.py over both question sets (see the README figures):
-# bigram+sudachi ranked the evidence chunk best (recall@1/3/5, MRR) of the three alone
-# and inside the hybrid retriever, at no measurable search-time cost.
+# Chosen by bench/tokenization.py (149 questions over 8 reports, recall@1/@5, MRR): BM25
+# bigram .60/.80/.69, sudachi .65/.87/.73, bigram+sudachi .62/.82/.71; fused with e5 all
+# three land within a few questions of each other (.56-.62/.85-.87/.69-.72). Sudachi alone
+# cannot match a 1-character query (「津」 is not the word 「津市」) nor part of a compound or
+# a word broken by PDF extraction; the combined stream keeps that robustness and gains words.
 DEFAULT_MODE = "bigram+sudachi"
 
 WORD_PREFIX = "w:"  # marks Sudachi words in "bigram+sudachi", so 「協定」 word != 「協定」 bigram
-SUDACHI_SPLIT_MODE = "C"  # longest units: keeps names like 津市 / パリ whole; A measured no better
+SUDACHI_SPLIT_MODE = "C"  # longest units keep names like 津市 whole; mode A measured the same
 _SUDACHI_MAX_CHARS = 4000  # Sudachi rejects inputs over ~49 KB; split long texts well below that
 _FUNCTION_WORD_POS = frozenset({"助詞", "助動詞", "補助記号", "空白"})
 

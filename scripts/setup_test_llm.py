@@ -32,7 +32,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO / ".cache" / "llm"
-LLAMA_CPP_REQUIREMENT = "llama-cpp-python==0.3.36"
+LLAMA_CPP_REQUIREMENT = "llama-cpp-python[server]==0.3.36"
+# The server extra's modules: llama_cpp alone imports fine without them, the server does not.
+SERVER_MODULES = ("llama_cpp", "sse_starlette", "starlette_context", "uvicorn", "pydantic_settings")
 BUILD_FLAGS = "-DLLAVA_BUILD=OFF"
 MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
@@ -50,13 +52,13 @@ def log(message: str) -> None:
 
 
 def llama_cpp_installed() -> bool:
-    return importlib.util.find_spec("llama_cpp") is not None
+    return all(importlib.util.find_spec(name) is not None for name in SERVER_MODULES)
 
 
 def install_llama_cpp() -> None:
     """pip-install llama-cpp-python into this interpreter's environment (cached wheel if any)."""
     if llama_cpp_installed():
-        log("llama-cpp-python already installed")
+        log("llama-cpp-python with its server already installed")
         return
     log(f"installing {LLAMA_CPP_REQUIREMENT} (first build from source takes about 8 minutes)")
     env = {**os.environ, "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", BUILD_FLAGS)}

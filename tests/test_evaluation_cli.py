@@ -77,3 +77,11 @@ def test_a_report_that_cannot_be_ingested_stops_the_evaluation(fresh_environment
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "no-such-report.txt" in captured.err and "could not be ingested" in captured.err
+
+
+def test_an_empty_corpus_is_an_error_not_a_report_of_zeros(fresh_environment, capsys):
+    questions = small_question_file(fresh_environment)
+    (fresh_environment / "corpus" / SEED.name).unlink()
+    assert main(["evaluate", str(questions)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no reports found" in captured.err

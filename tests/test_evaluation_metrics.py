@@ -94,6 +94,18 @@ def test_answer_needs_every_item_of_expect_all():
     assert not is_answer_correct(q, Answer(answer="メカトロニクスです。", abstained=False))
 
 
+def test_a_wrong_statement_is_not_rescued_by_its_quote():
+    q = question(expect_any=("パリ",))
+    answer = "リヨンです。[1]\n[1] 「パリ地域に立地する企業を支援する」"
+    assert not is_answer_correct(q, Answer(answer=answer, abstained=False))
+
+
+def test_an_answer_given_only_as_a_quote_is_judged_by_the_quote():
+    q = question(expect_any=("和やか",))
+    answer = "資料には次のように記載されています。\n[1] 「終始和やかな雰囲気での調印式でした。」"
+    assert is_answer_correct(q, Answer(answer=answer, abstained=False))
+
+
 def test_an_abstention_is_never_a_correct_answer_even_if_the_text_matches():
     q = question(expect_any=("11月21日",))
     assert not is_answer_correct(q, Answer(answer="11月21日かもしれません", abstained=True))

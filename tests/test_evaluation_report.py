@@ -61,6 +61,7 @@ def result():
                 expect_any=() if unanswerable else ("11月21日",),
                 evidence="" if unanswerable else "ジュネーブ州産業振興機構",
                 type="unanswerable" if unanswerable else ["date", "count", "place"][i % 3],
+                paraphrase=i % 2 == 1,
             )
         )
         reply = {
@@ -116,6 +117,7 @@ def test_markdown_report_shows_every_failure_with_question_answer_expected_and_s
 ):
     report = write_report(result, tmp_path)["markdown"].read_text(encoding="utf-8")
     assert "## Overall" in report and "## By question type" in report
+    assert "| paraphrased | 9 |" in report and "| as in the report | 9 |" in report
     assert "## Failures (18 of 30)" in report
     wrong = result.questions[1]
     section = report.split(f"### {wrong.id}: wrong answer", 1)[1].split("###", 1)[0]

@@ -167,3 +167,81 @@ def test_sentences_split_after_periods_but_not_inside_quotes():
         "「願っている。」と発言しました。",
         "次の文です。",
     ]
+
+
+SPEECH = (
+    "これに対し市長からは、「一本の木では森にならない。多くのつながりを育て、両地域に豊かな森をつくりたい」"
+    "と述べ、会場から大きな拍手が送られました。"
+)
+SIGNED_BY = "調印式はミュンヘン市内の本部で行われ、BIWの総裁と四日市市長が覚書に署名しました。"
+DEALS = (
+    "市内中小企業９社が参加しました。ミッション中の企業訪問により１６社との商談が行われ、"
+    "具体的な引き合いもありました。"
+)
+
+
+YOKKAICHI = "四日市市とバイエルン州の産業協力に関する覚書の締結について"
+
+
+def fixture_passage(text: str, title: str, index: int = 0) -> Passage:
+    base = passage(text, index)
+    return Passage(chunk=base.chunk.__class__(**{**base.chunk.__dict__, "title": title}), score=1.0)
+
+
+def test_quote_question_answers_with_the_words_said_not_the_signing_sentence():
+    reports = [fixture_passage(SIGNED_BY, YOKKAICHI, 0), fixture_passage(SPEECH, YOKKAICHI, 1)]
+    question = "四日市市長は調印式で両地域の交流を何にたとえましたか？"
+    answer = answer_extractively(question, reports, min_support=0)
+    assert answer.answer.startswith("「一本の木では森にならない。")
+    assert answer.answer.split("\n")[0].endswith("と述べています。[1]")
+
+
+def test_a_question_about_another_city_is_not_answered_from_this_report():
+    about_tsu = ask("津市がOPIと協定を結んだのはいつ？").support
+    about_yokkaichi = ask("四日市市がOPIと協定を結んだのはいつ？")
+    assert about_yokkaichi.abstained
+    assert about_yokkaichi.support < 0.5 * about_tsu
+
+
+def test_the_report_title_supplies_the_city_a_sentence_leaves_out():
+    question = "四日市市のミッションで商談した相手は何社？"
+    in_its_report = ask(question, [fixture_passage(DEALS, YOKKAICHI)])
+    in_another_report = ask(question, [passage(DEALS)])  # a 津市 report
+    assert in_its_report.support > 2 * in_another_report.support
+
+
+def test_count_question_takes_the_count_next_to_what_it_counts():
+    answer = ask("ミッションで商談した相手は何社？", [passage(DEALS)])
+    assert answer.answer.startswith("16社です。")
+
+
+def test_bare_ikutsu_counts_with_the_counter_of_the_noun_before_it():
+    assert ask("ミッションに参加した地元の会社はいくつ？").answer.startswith("7社です。")
+
+
+def test_weekday_question_gets_the_weekday_of_the_first_day():
+    answer = ask("欧州ミッション団の派遣は何曜日から始まりましたか？")
+    assert answer.answer.startswith("金曜日（2012年（平成24年）11月16日）です。")
+
+
+def test_end_of_a_period_question_gets_the_last_day():
+    answer = answer_extractively(
+        "欧州ミッション団の日程が終わったのは何日？", REPORT, min_support=0
+    )
+    assert answer.answer.startswith("2012年（平成24年）11月25日です。")
+
+
+def test_a_validity_period_is_not_answered_with_a_single_date():
+    assert ask("津市とOPIの協力協定の有効期間は何年ですか？").abstained
+
+
+def test_office_question_names_the_office_not_the_organisation_it_asks_about():
+    text = "調印式には、日本貿易振興機構（JETRO）ジュネーブ事務所関係者が同席しました。"
+    answer = ask("調印式に同席したJETROの事務所は？", [passage(text)])
+    assert answer.answer.startswith("ジュネーブ事務所です。")
+
+
+def test_paraphrased_question_words_still_find_the_sentence():
+    answer = ask("会社の人たちは何のためにヨーロッパを訪れたの？")
+    assert not answer.abstained
+    assert "情報収集を目的に" in answer.citations[0].text

@@ -162,3 +162,21 @@ def test_a_server_dying_mid_answer_falls_back_and_a_restarted_one_is_used_again(
         assert_grounded_or_fallback(again, extractive)
     finally:
         server.stop()
+
+
+def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(llm_server, tmp_path):
+    from gradio_client import Client
+
+    from tests.browser.app_server import running_app
+    from webui.render import ANSWERED_BY_LABELS
+
+    with running_app(tmp_path / "data", REPORTS_LLM_URL=llm_server.url) as url:
+        message = Client(url, verbose=False).predict(
+            "津市がOPIと協定を結んだのはいつ？", api_name="/chat"
+        )
+    assert NOTICE_UNREACHABLE not in message and NOTICE_CUT not in message
+    shown_by = [who for who, label in ANSWERED_BY_LABELS.items() if label in message]
+    assert shown_by in (["llm"], ["extractive"]), message
+    if shown_by == ["extractive"]:
+        assert NOTICE_UNGROUNDED in message or NOTICE_LLM_FOUND_NOTHING in message
+    assert "出典" in message

@@ -2,7 +2,14 @@
 
 import pytest
 
-from assistant.question_types import QuestionType, classify, is_entity, key_terms
+from assistant.question_types import (
+    QuestionType,
+    asked_counter,
+    classify,
+    is_entity,
+    key_terms,
+    term_variants,
+)
 
 
 @pytest.mark.parametrize(
@@ -10,7 +17,7 @@ from assistant.question_types import QuestionType, classify, is_entity, key_term
     [
         ("津市がOPIと協定を結んだのはいつ？", QuestionType.WHEN),
         ("津市とOPIの協力協定の締結日は？", QuestionType.WHEN),
-        ("欧州ミッション団の派遣期間は？", QuestionType.WHEN),
+        ("欧州ミッション団の派遣期間は？", QuestionType.DURATION),
         ("欧州ミッション団には何社参加しましたか？", QuestionType.COUNT),
         ("関係者は何名でしたか", QuestionType.COUNT),
         ("予算額はいくらでしたか？", QuestionType.COUNT),
@@ -69,3 +76,67 @@ def test_entities_are_names_not_common_words():
     assert is_entity("津市")
     assert not is_entity("協定")
     assert not is_entity("参加")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("市長は調印式でどんな言葉を述べましたか？", QuestionType.QUOTE),
+        ("代表は両地域の交流を何にたとえましたか？", QuestionType.QUOTE),
+        ("市長はどのことわざを引きましたか？", QuestionType.QUOTE),
+        ("協定の有効期間は何年ですか？", QuestionType.DURATION),
+        ("ミッション団の派遣期間は？", QuestionType.DURATION),
+        ("調印式に同席したJETROの事務所は？", QuestionType.ORGANISATION),
+        ("太陽集熱パネルに関わるスイスの会社はどこ？", QuestionType.ORGANISATION),
+        ("参加した7社の社名を教えてください。", QuestionType.ORGANISATION),
+        ("SRB ENERGY RESERCHはどこの企業ですか？", QuestionType.WHERE),
+        ("ミッション団が訪問した国はどこですか？", QuestionType.LIST),
+    ],
+)
+def test_classify_quotes_durations_and_organisations(question, expected):
+    assert classify(question) == expected
+
+
+def test_a_name_run_together_with_an_action_is_split():
+    assert key_terms("ミッション団はトゥールーズ訪問中に何社と商談しましたか？") == [
+        "ミッション団",
+        "トゥールーズ",
+        "訪問",
+        "商談",
+    ]
+
+
+def test_a_mayor_is_split_into_city_and_title():
+    assert key_terms("松阪市長は何と述べましたか")[:2] == ["松阪市", "市長"]
+
+
+def test_a_city_whose_name_ends_in_shi_keeps_its_whole_name():
+    assert key_terms("四日市市ドイツ経済ミッション団の派遣期間は？")[0] == "四日市市"
+
+
+def test_paraphrase_variants_cover_common_report_wording():
+    assert "企業" in term_variants("会社")
+    assert "市内企業" in term_variants("地元企業")
+    assert "締結" in term_variants("結ん")
+    assert "欧州" in term_variants("ヨーロッパ")
+    assert term_variants("協定") == ("協定",)
+
+
+@pytest.mark.parametrize(
+    ("question", "counter"),
+    [
+        ("欧州ミッション団には何社参加しましたか？", "社"),
+        ("ミッションに同行した地元の会社はいくつ？", "社"),
+        ("現地で商談相手になった企業の数は？", "社"),
+        ("3年前に欧州へ行ったときの参加人数は？", "名"),
+        ("SRB ENERGY RESERCHの従業員数は？", "名"),
+        ("今回の欧州訪問で結んだ協定はいくつ？", "つ"),
+        ("協定について教えて", None),
+    ],
+)
+def test_the_counter_asked_for_comes_from_the_counted_noun(question, counter):
+    assert asked_counter(question) == counter
+
+
+def test_a_mayor_of_a_city_ending_in_shi_keeps_the_city_whole():
+    assert key_terms("四日市市長は何にたとえましたか")[:2] == ["四日市市", "市長"]

@@ -11,7 +11,7 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from assistant.retrieval import HybridRetriever, reciprocal_rank_fusion
+from assistant.retrieval import HybridRetriever, fuse_rankings, reciprocal_rank_fusion
 from ingest.keyword_index import KeywordIndex
 from ingest.records import Chunk, sha256_text
 
@@ -116,6 +116,11 @@ def test_rrf_weights_shift_the_order():
     dense_heavy = reciprocal_rank_fusion(rankings, {"dense": 2, "keyword": 1}, rrf_k=60)
     assert keyword_heavy["y"] > keyword_heavy["x"]
     assert dense_heavy["x"] > dense_heavy["y"]
+
+
+def test_rrf_ties_go_to_the_better_keyword_rank():
+    # x (dense 1 only) and y (keyword 1 only) have the same fused score 1/61.
+    assert [i for i, _ in fuse_rankings(["x", "z"], ["y", "z"], rrf_k=60)] == ["z", "y", "x"]
 
 
 def test_chunk_found_by_both_retrievers_comes_first(retriever, keyword_index):

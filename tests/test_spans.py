@@ -10,6 +10,7 @@ from assistant.spans import (
     find_organisations,
     find_people,
     find_places,
+    find_quotes,
     normalize_with_offsets,
     western_to_era,
 )
@@ -172,3 +173,22 @@ def test_offsets_map_back_to_full_width_text():
     norm = normalize_with_offsets("７社（ＡＲＤ）")
     assert norm.text == "7社(ARD)"
     assert norm.to_original(3, 6) == (3, 6)
+
+
+def test_quotations_keep_their_words_and_skip_short_names():
+    text = "クラスター「津市ルネサンス５」の代表は「一本の木では森にならない。」と述べた。"
+    [quote] = find_quotes(text)
+    assert quote.words == "一本の木では森にならない。"
+    assert quote.display() == "「一本の木では森にならない。」"
+    assert text[quote.start : quote.end] == quote.text
+
+
+def test_a_quotation_cut_at_its_opening_is_still_read_before_a_verb_of_saying():
+    text = "将来に向けて実際のビジネスが実現されるよう願っている。」と発言しました。"
+    [quote] = find_quotes(text)
+    assert quote.words.startswith("将来に向けて")
+
+
+def test_an_office_name_is_read_before_kankeisha():
+    names = [o.text for o in find_organisations("日本貿易振興機構（JETRO）ジュネーブ事務所関係者")]
+    assert names == ["日本貿易振興機構（JETRO）", "ジュネーブ事務所"]

@@ -13,6 +13,7 @@ import gradio as gr
 
 from webui.evaluation import FAILURE_HEADERS, METRIC_HEADERS
 from webui.handlers import OUTCOME_HEADERS, REPORT_HEADERS, WebApp
+from webui.render import status_html
 from webui.uploads import UPLOAD_EXTENSIONS
 
 TITLE = "報告書アシスタント"
@@ -21,6 +22,7 @@ EXAMPLES = [
     "欧州ミッション団には何社が参加しましたか？",
     "ARDの正式名称は？",
 ]
+QUESTION_PLACEHOLDER = "質問を入力してください（例：津市がOPIと協定を結んだのはいつ？）"
 CHAT_CONCURRENCY = 2  # one per CPU core: answering is CPU-bound (embedding the question)
 CSS_PATH = Path(__file__).with_name("style.css")
 # System fonts only: the page must not fetch web fonts on an offline network.
@@ -48,6 +50,11 @@ EVALUATION_HELP = (
     "質問集でアシスタントの回答を確かめます。質問ファイル（JSONL）を選ばなければ、"
     "既定の質問集（corpus/questions.jsonl）を使います。数分かかることがあります。"
 )
+
+
+def questions_choice(path: str | None) -> str:
+    name = Path(path).name if path else "既定の質問集（corpus/questions.jsonl）"
+    return status_html(f"使用する質問集：{name}")
 
 
 def build_ui(app: WebApp) -> gr.Blocks:
@@ -83,7 +90,7 @@ def _chat_tab(app: WebApp) -> None:
         buttons=["copy"],
     )
     textbox = gr.Textbox(
-        placeholder="質問を入力（例：津市がOPIと協定を結んだのはいつ？）",
+        placeholder=QUESTION_PLACEHOLDER,
         show_label=False,
         elem_id="question",
         max_length=500,
@@ -102,7 +109,18 @@ def _chat_tab(app: WebApp) -> None:
         fill_height=False,
         autofocus=True,
     )
-    clear = gr.Button("会話をクリア", size="sm", variant="secondary", elem_id="clear-chat")
+    with gr.Row():
+        clear = gr.Button(
+            "会話をクリア", size="sm", variant="secondary", scale=0, min_width=140, elem_id="clear-chat"
+        )
+    # ChatInterface blanks the placeholder while it answers and never restores it.
+    chatbot.change(
+        lambda: gr.update(placeholder=QUESTION_PLACEHOLDER),
+        None,
+        [textbox],
+        api_visibility="private",
+        queue=False,
+    )
     clear.click(
         lambda: ([], [], []),
         None,
@@ -121,7 +139,9 @@ def _reports_tab(app: WebApp) -> tuple[gr.Dataframe, gr.Dropdown]:
         type="filepath",
         elem_id="upload",
     )
-    ingest = gr.Button("取り込む", variant="primary", elem_id="ingest")
+    # Enabled once the browser has finished uploading: a click during the upload would
+    # otherwise reach the server with no files.
+    ingest = gr.Button("取り込む", variant="primary", interactive=False, elem_id="ingest")
     outcomes = gr.Dataframe(
         headers=OUTCOME_HEADERS,
         label="取り込み結果",
@@ -156,6 +176,13 @@ def _reports_tab(app: WebApp) -> tuple[gr.Dataframe, gr.Dropdown]:
             cancel = gr.Button("キャンセル", elem_id="confirm-no")
     status = gr.HTML(elem_id="reports-status")
 
+    files.change(
+        lambda chosen: gr.update(interactive=bool(chosen)),
+        [files],
+        [ingest],
+        api_visibility="private",
+        queue=False,
+    )
     ingest.click(
         app.ingest_uploads,
         [files],
@@ -197,6 +224,7 @@ def _evaluation_tab(app: WebApp) -> None:
         type="filepath",
         elem_id="questions-file",
     )
+    chosen = gr.HTML(questions_choice(None), elem_id="questions-choice")
     run = gr.Button("評価を実行", variant="primary", elem_id="run-evaluation")
     summary = gr.Markdown(elem_id="evaluation-summary")
     metrics = gr.Dataframe(
@@ -217,6 +245,10 @@ def _evaluation_tab(app: WebApp) -> None:
         file_count="multiple",
         interactive=False,
         elem_id="evaluation-downloads",
+    )
+    # Says which question set will run; it changes only once an upload has finished.
+    questions.change(
+        questions_choice, [questions], [chosen], api_visibility="private", queue=False
     )
     run.click(
         app.evaluate,

@@ -1,8 +1,9 @@
 """``python -m assistant evaluate [QUESTIONS.jsonl ...] [--json] [--out DIR] [--k 5]
 [--baseline] [--reports PATH ...]``.
 
-Exit codes: 0 evaluated; 1 the reports could not be ingested; 2 a question file is invalid
-(nothing is evaluated and no partial report is printed). Progress goes to stderr, so
+Exit codes: 0 evaluated; 1 the reports could not be ingested (or there are none); 2 a
+question file (or a REPORTS_* setting) is invalid: nothing is evaluated and no partial report
+is printed. Progress goes to stderr, so
 ``--json`` leaves exactly one JSON object on stdout.
 """
 
@@ -17,7 +18,7 @@ from assistant.evaluation.metrics import compare_to_baseline
 from assistant.evaluation.questions import Question, QuestionFileError, load_questions
 from ingest.settings import Settings
 
-EXIT_OK, EXIT_INGEST_FAILED, EXIT_BAD_QUESTIONS = 0, 1, 2
+EXIT_OK, EXIT_INGEST_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,13 +59,17 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a REPORTS_* variable that does not parse
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     paths = args.questions or [settings.corpus_dir / "questions.jsonl"]
     try:
         questions = load_questions(paths)
     except QuestionFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_QUESTIONS
+        return EXIT_BAD_INPUT
 
     from assistant.service import Assistant  # models load only once the input is known good
 
@@ -75,13 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     from assistant.evaluation.runner import evaluate
 
-    result = evaluate(
-        assistant,
-        questions,
-        k=args.k,
-        chunk_text=_index_lookup(assistant),
-        progress=_print_progress,
-    )
+    result = evaluate(assistant, questions, k=args.k, progress=_print_progress)
     baseline = ratios = None
     if args.baseline:
         baseline = _run_baseline(assistant, questions, report_paths, args.k)
@@ -92,31 +91,28 @@ def run(args: argparse.Namespace) -> int:
 
 def _ensure_ingested(assistant, report_paths: list[Path], *, always: bool) -> bool:
     """Ingest the reports when the index is empty (or extra reports were named); False when
-    any file failed, since figures over a partial index would mislead."""
+    any file failed or nothing is indexed, since figures over a partial index would mislead."""
     if not always and assistant.keyword_index.count() > 0:
         return True
     if not always:
         _stderr("The index is empty: ingesting the reports first.")
-    from ingest.pipeline import Ingestor
+    from ingest.pipeline import IngestBusy, Ingestor
 
-    outcomes = Ingestor(assistant.settings, assistant.embeddings).ingest_paths(report_paths)
+    try:
+        outcomes = Ingestor(assistant.settings, assistant.embeddings).ingest_paths(report_paths)
+    except IngestBusy as exc:
+        _stderr(f"error: {exc}")
+        return False
     for outcome in outcomes:
         _stderr(f"  {outcome.outcome:<9} {outcome.source}  {outcome.message}")
     failed = [o for o in outcomes if o.outcome == "failed"]
     if failed:
         _stderr(f"error: {len(failed)} report(s) could not be ingested; fix them and run again.")
         return False
+    if assistant.keyword_index.count() == 0:
+        _stderr(f"error: no reports found in {', '.join(map(str, report_paths))}.")
+        return False
     return True
-
-
-def _index_lookup(assistant):
-    """Stored chunk text by id, from the keyword index (the commit record)."""
-
-    def lookup(chunk_id: str) -> str | None:
-        found = assistant.keyword_index.get([chunk_id])
-        return found[0].text if found else None
-
-    return lookup
 
 
 def _print_progress(index: int, total: int, result) -> None:

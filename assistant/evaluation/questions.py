@@ -7,7 +7,7 @@ staff member can fix the file; nothing is evaluated from a file that has an erro
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,8 +190,3 @@ def _check_consistency(question: Question, where: str) -> None:
             f"{where}: question {question.id!r} has no expect_any or expect_all; "
             'add the expected answer, or mark it "unanswerable": true.'
         )
-
-
-def question_types(questions: Sequence[Question]) -> list[str]:
-    """The distinct ``type`` values in file order (empty types left out)."""
-    return list(dict.fromkeys(q.type for q in questions if q.type))

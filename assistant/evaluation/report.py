@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant.evaluation.metrics import BASELINE_METRICS, EvaluationResult, QuestionResult
+from assistant.evaluation.metrics import (
+    BASELINE_METRICS,
+    EvaluationResult,
+    QuestionResult,
+    summarize_by,
+)
 
 # the headline metrics, in the order people read them
 OVERALL_METRICS = (
@@ -33,7 +38,7 @@ TYPE_COLUMNS = (
     "char_f1",
 )
 
-# outcome -> (label, colour); colours stay distinguishable for red-green colour blindness
+# outcome -> (label, colour); ColorBrewer Dark2 hues, distinct and legible under white text
 OUTCOMES = {
     "correct": ("correct", "#1b9e77"),
     "wrong": ("wrong answer", "#d95f02"),
@@ -46,7 +51,7 @@ OUTCOMES = {
 def format_value(name: str, value) -> str:
     if value is None:
         return "-"
-    if name.startswith("latency"):
+    if name.startswith("latency") or name == "context_chars":
         return f"{value:.0f}"
     if isinstance(value, float):
         return f"{value:.3f}"
@@ -196,6 +201,7 @@ def markdown_report(
         ),
         "",
     ]
+    parts += _wording_section(result)
     if baseline is not None:
         parts += [
             "## Retrieval against the naive baseline",
@@ -216,6 +222,28 @@ def markdown_report(
     if not failures:
         parts.append("None.")
     return "\n".join(parts) + "\n"
+
+
+def _wording_section(result: EvaluationResult) -> list[str]:
+    """Answerable questions worded as in the report against deliberately paraphrased ones:
+    staff ask in their own words, so a large gap means the assistant matches words, not
+    meaning."""
+    answerable = [r for r in result.questions if not r.unanswerable]
+    groups = summarize_by(
+        answerable, lambda r: "paraphrased" if r.paraphrase else "as in the report"
+    )
+    if len(groups) < 2:
+        return []
+    columns = ("n", "answer_accuracy", "recall@1", "recall@5", "mrr")
+    rows = [
+        [name, *(format_value(c, m.get(c)) for c in columns)] for name, m in sorted(groups.items())
+    ]
+    return [
+        "## By wording (answerable questions)",
+        "",
+        *_markdown_table(["wording", *columns], rows),
+        "",
+    ]
 
 
 def _markdown_failure(record: QuestionResult) -> list[str]:

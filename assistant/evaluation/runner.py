@@ -40,13 +40,16 @@ def evaluate(
     """Ask each question with an empty history and score it against its expectations.
 
     ``k``: how many of the retrieved passages count for recall/MRR. ``chunk_text`` returns the
-    stored text of a chunk id, to check citations against the index; by default the chunks
-    the assistant retrieved for the same question. ``llm_enabled`` (default: read from the
+    stored text of a chunk id, to check citations against what is stored (after the chunks
+    the assistant retrieved for the same question); by default the assistant's keyword
+    index, the commit record of every stored chunk. ``llm_enabled`` (default: read from the
     assistant's settings) turns on the LLM rejection rate. ``warm_up`` asks the first question
     once, untimed, so model loading is not counted as the latency of a question.
     """
     if not questions:
         raise ValueError("no questions to evaluate")
+    if chunk_text is None:
+        chunk_text = index_lookup(assistant)
     if llm_enabled is None:
         llm_enabled = bool(getattr(getattr(assistant, "settings", None), "llm_enabled", False))
     if warm_up:
@@ -83,6 +86,19 @@ def _lookup_with_retrieved(answer: Answer, fallback: ChunkTextLookup | None) -> 
         if chunk_id in retrieved:
             return retrieved[chunk_id]
         return fallback(chunk_id) if fallback is not None else None
+
+    return lookup
+
+
+def index_lookup(assistant) -> ChunkTextLookup | None:
+    """Stored chunk text by id from the assistant's keyword index, if it has one."""
+    index = getattr(assistant, "keyword_index", None)
+    if index is None:
+        return None
+
+    def lookup(chunk_id: str) -> str | None:
+        found = index.get([chunk_id])
+        return found[0].text if found else None
 
     return lookup
 

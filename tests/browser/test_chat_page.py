@@ -55,8 +55,7 @@ def open_tab(page, name: str) -> None:
 def upload_reports(page, *paths) -> None:
     open_tab(page, "資料")
     page.locator("#upload input[type=file]").set_input_files([str(p) for p in paths])
-    for path in paths:
-        page.locator("#upload").get_by_text(path.name).first.wait_for()
+    page.locator("#ingest:enabled").wait_for()  # enabled once the upload has finished
     page.click("#ingest")
     # the result words appear only in the finished table, not in the progress overlay
     page.wait_for_function(
@@ -178,13 +177,15 @@ def test_evaluation_tab_shows_metrics_chart_and_downloads(session, tmp_path):
     open_tab(page, "評価")
     questions = small_question_file(tmp_path)
     page.locator("#questions-file input[type=file]").set_input_files(str(questions))
-    page.locator("#questions-file").get_by_text(questions.name).first.wait_for()
+    page.locator("#questions-choice").get_by_text(questions.name).wait_for()
     page.click("#run-evaluation")
     page.locator("#metrics").get_by_text("回答の正解率").wait_for(timeout=180_000)
     page.locator("#evaluation-summary").get_by_text("3 問を評価しました").wait_for()
     page.locator("#evaluation-chart img").wait_for()
     page.wait_for_function(
-        "document.querySelector('#evaluation-downloads').innerText.includes('evaluation.zip')"
+        # the name is split into stem and extension elements
+        "document.querySelector('#evaluation-downloads').textContent.replace(/\\s/g, '')"
+        ".includes('evaluation.zip')"
     )
 
 

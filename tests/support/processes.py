@@ -39,6 +39,7 @@ def cli_env(settings=None, **variables: str) -> dict[str, str]:
         if settings.chroma_url:
             env["REPORTS_CHROMA_URL"] = settings.chroma_url
         env["REPORTS_CORPUS_DIR"] = str(settings.corpus_dir)
+        env["REPORTS_COLLECTION"] = settings.collection
     env.update(variables)
     return env
 
