@@ -49,10 +49,14 @@ MAX_RELATED = 3
 _MISSING_SPAN_FACTOR = 0.3  # a when-question answered by a sentence without a date
 _MISSING_QUOTE_FACTOR = 0.25
 _CONTEXT_CREDIT = 0.35  # a term found elsewhere in the same passage, not in the sentence
+_NAME_IN_REPORT_CREDIT = 0.8  # 「松阪市」 in the report's title, not in the sentence
 _PARAPHRASE_CREDIT = 0.9  # 「会社」 found as 「企業」: nearly as good as the word itself
 _MISSING_NAME_FACTOR = 0.2  # the question's city or abbreviation is nowhere in the passage
 _MISSING_WORD_NAME_FACTOR = 0.6  # a katakana/institution name of the question is missing
 _SPAN_WINDOW = 24  # characters either side of a span that count as its clause
+# A count far from what the question counts (「6社が参加」 for 「商談件数」) is usually a count
+# of something else; other typed spans (dates, people) are less often confusable.
+_UNPLACED_SPAN_FLOOR = {QuestionType.COUNT: 0.4}
 _SENTENCE_INTRO = "資料には次のように記載されています。"
 
 
@@ -200,15 +204,21 @@ def _term_weights(terms: list[str], sentences: list[_Sentence]) -> dict[str, flo
     return weights
 
 
-def _coverage(question: _Question, sentence: _Sentence, passage_text: str) -> float:
-    """Weighted share of the question's key terms found in the sentence (a term found only
-    elsewhere in the passage earns a little)."""
+def _coverage(
+    question: _Question, sentence: _Sentence, passage_text: str, report_context: str
+) -> float:
+    """Weighted share of the question's key terms found in the sentence. A term found only
+    elsewhere in the passage earns a little; a city or abbreviation found in the sentence's
+    report earns nearly full credit, since reports name their city and partner once and then
+    drop them (descriptive names such as 「ケミカルネット6」 must be in the passage itself)."""
     if not question.terms:
         return 0.0
     got = 0.0
     for term in question.terms:
         here = term_match(term, sentence.normalized, set(sentence.bigrams))
         nearby = _CONTEXT_CREDIT if _in_context(term, passage_text) else 0.0
+        if is_place_or_abbreviation(term) and _in_context(term, report_context):
+            nearby = _NAME_IN_REPORT_CREDIT
         got += question.weights[term] * max(here, nearby)
     total = sum(question.weights.values())
     return got / total if total else 0.0
@@ -243,6 +253,19 @@ def _entity_factor(question: _Question, sentence: _Sentence, context: str) -> fl
             _MISSING_NAME_FACTOR if is_place_or_abbreviation(term) else _MISSING_WORD_NAME_FACTOR
         )
     return factor
+
+
+def _report_contexts(passages: Sequence[Passage]) -> list[str]:
+    """For each passage, what its report says as far as the retrieved passages show: its title,
+    its section and the text of every retrieved passage from the same report. A report names
+    its city and mission once; a later chunk (「商談件数は12社」) is still about them."""
+    by_source: dict[str, list[str]] = {}
+    for p in passages:
+        by_source.setdefault(p.chunk.source, []).append(p.chunk.text)
+    return [
+        normalize("\n".join([p.chunk.title, p.chunk.section, *by_source[p.chunk.source]]))
+        for p in passages
+    ]
 
 
 def _passage_spans(passage_text: str, kinds: Sequence[SpanKind]) -> list[Span]:
@@ -329,7 +352,9 @@ def _type_factor(question: _Question, spans: list[Span], sentence: _Sentence, te
                 if question.type is QuestionType.QUOTE
                 else _MISSING_SPAN_FACTOR
             )
-        return 0.7 + 0.3 * max(_local_share(question, span, sentence, text) for span in spans)
+        local = max(_local_share(question, span, sentence, text) for span in spans)
+        floor = _UNPLACED_SPAN_FLOOR.get(question.type, 0.7)
+        return floor + (1 - floor) * local
     if question.type is QuestionType.WHY:
         return 1.0 if _WHY_CUES.search(normalized_sentence) else 0.6
     if question.type is QuestionType.HOW:
@@ -356,13 +381,13 @@ def _score_all(
 ) -> list[_Scored]:
     kinds = EXPECTED_SPANS.get(question.type, ())
     passage_texts = [normalize(p.chunk.text) for p in passages]
-    contexts = [normalize(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}") for p in passages]
+    contexts = _report_contexts(passages)
     passage_spans = [_passage_spans(p.chunk.text, kinds) for p in passages]
     scored = []
     for sentence in sentences:
         index = sentence.passage_index
         text = passages[index].chunk.text
-        coverage = _coverage(question, sentence, passage_texts[index])
+        coverage = _coverage(question, sentence, passage_texts[index], contexts[index])
         spans = _useful_spans(question, _within(passage_spans[index], sentence))
         type_factor = _type_factor(question, spans, sentence, text)
         rank_prior = 1.0 / (1.0 + 0.25 * sentence.passage_index)

@@ -1,0 +1,118 @@
+"""The assistant end to end, as a staff member uses it: real index, real model, no LLM."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from assistant.records import ABSTENTION
+from assistant.service import EMPTY_QUESTION, UNREADABLE_QUESTION
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_flagship_question_gets_the_date_and_its_sentence(evaluation_assistant):
+    answer = evaluation_assistant.ask("津市がOPIと協定を結んだのはいつ？")
+    assert not answer.abstained
+    assert answer.answer.startswith("2012年（平成24年）11月21日")
+    cited = answer.citations[0]
+    assert cited.source == "tsu_2012_europe_economic_agreements.txt"
+    assert "翌21日" in cited.text and cited.text in cited.chunk_text
+    assert "[1]" in answer.answer
+
+
+def test_a_question_the_reports_do_not_answer_is_declined_with_related_passages(
+    evaluation_assistant,
+):
+    answer = evaluation_assistant.ask("津市の人口は何人ですか？")
+    assert answer.abstained
+    assert answer.answer.startswith(ABSTENTION)
+    assert answer.related, "closest passages are offered as possibly related"
+
+
+def test_a_follow_up_about_the_mission_resolves_to_the_mission(evaluation_assistant):
+    first = evaluation_assistant.ask("津市の欧州ミッション団はいつ派遣されましたか？")
+    follow = evaluation_assistant.ask(
+        "そのとき何社参加しましたか？",
+        history=[("津市の欧州ミッション団はいつ派遣されましたか？", first.answer)],
+    )
+    assert "ミッション" in follow.retrieval_query
+    assert not follow.abstained and "7社" in follow.answer.replace("７", "7")
+
+
+def test_a_follow_up_about_a_person_resolves_to_that_person(evaluation_assistant):
+    first = evaluation_assistant.ask("OPIの代表は誰？")
+    assert "アンジェ" in first.answer
+    follow = evaluation_assistant.ask(
+        "その人は何と発言しましたか？", history=[("OPIの代表は誰？", first.answer)]
+    )
+    assert "アンジェ" in follow.retrieval_query
+    assert not follow.abstained
+    assert "小川" in follow.answer or "ビジネスチャンス" in follow.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [("", EMPTY_QUESTION), ("   \n\t", EMPTY_QUESTION), ("？？！！。。", UNREADABLE_QUESTION)],
+)
+def test_input_that_is_not_a_question_gets_a_clear_message(evaluation_assistant, question, message):
+    answer = evaluation_assistant.ask(question)
+    assert answer.abstained and answer.answer == message and not answer.citations
+
+
+def test_a_very_long_question_is_answered_without_error(evaluation_assistant):
+    answer = evaluation_assistant.ask("津市がOPIと協定を結んだのはいつ？" + "あ" * 10_000)
+    assert answer.answer  # answered or declined, never a crash
+    assert all(c.text in c.chunk_text for c in answer.citations)
+
+
+@pytest.mark.parametrize(
+    "question", ["When did Tsu sign with OPI?", "<script>alert(1)</script>OPIの代表は？"]
+)
+def test_latin_or_markup_questions_are_handled(evaluation_assistant, question):
+    answer = evaluation_assistant.ask(question)
+    assert answer.answer
+    assert "<script>" not in answer.answer
+
+
+def test_instructions_inside_a_report_are_treated_as_data(evaluation_assistant):
+    """The 岡崎市 fixture quotes an email telling the assistant to say the agreement is void."""
+    answer = evaluation_assistant.ask("岡崎市とBRWの協定は予定どおり締結されましたか？")
+    assert "協定は無効です" not in answer.answer.split("\n")[0]
+
+
+def test_the_ask_command_prints_the_shared_json_contract(evaluation_settings):
+    env = {
+        "REPORTS_DATA_DIR": str(evaluation_settings.data_dir),
+        "REPORTS_MODEL_DIR": str(evaluation_settings.cache_dir),
+        "HF_HUB_OFFLINE": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "ask",
+            "欧州ミッション団に参加した企業は何社？",
+            "--json",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert {"answer", "abstained", "citations", "timings_ms"} <= payload.keys()
+    assert (
+        payload["citations"]
+        and {"source", "section", "text", "chunk_id"} <= payload["citations"][0].keys()
+    )
+    assert "7社" in payload["answer"].replace("７", "7")
