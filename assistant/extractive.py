@@ -29,6 +29,7 @@ from assistant.spans import (
     GAZETTEER,
     HIRAGANA,
     KANJI,
+    KATAKANA,
     PLACE_SUFFIXES,
     TITLES,
     CountSpan,
@@ -57,6 +58,11 @@ _SPAN_WINDOW = 24  # characters either side of a span that count as its clause
 # A count far from what the question counts (「6社が参加」 for 「商談件数」) is usually a count
 # of something else; other typed spans (dates, people) are less often confusable.
 _UNPLACED_SPAN_FLOOR = {QuestionType.COUNT: 0.4}
+_UNGOVERNED_LIST_FACTOR = 0.8  # a list, but not the one the question's verb or noun governs
+_PLAIN_SENTENCE_FACTOR = 0.75
+# Characters between a list's end and the word governing it: particles and a count fit
+# (「等を実施」「の4分野で」「について議論」), a further clause does not.
+_GOVERNING_REACH = 5
 _SENTENCE_INTRO = "資料には次のように記載されています。"
 
 
@@ -205,19 +211,20 @@ def _term_weights(terms: list[str], sentences: list[_Sentence]) -> dict[str, flo
 
 
 def _coverage(
-    question: _Question, sentence: _Sentence, passage_text: str, report_context: str
+    question: _Question, sentence: _Sentence, passage_text: str, passage_context: str
 ) -> float:
     """Weighted share of the question's key terms found in the sentence. A term found only
-    elsewhere in the passage earns a little; a city or abbreviation found in the sentence's
-    report earns nearly full credit, since reports name their city and partner once and then
-    drop them (descriptive names such as 「ケミカルネット6」 must be in the passage itself)."""
+    elsewhere in the passage earns a little; a city or abbreviation found in the passage or
+    its report's title earns nearly full credit, since reports name their city and partner
+    once and then drop them (descriptive names such as 「ケミカルネット6」 earn that only in
+    the sentence)."""
     if not question.terms:
         return 0.0
     got = 0.0
     for term in question.terms:
         here = term_match(term, sentence.normalized, set(sentence.bigrams))
         nearby = _CONTEXT_CREDIT if _in_context(term, passage_text) else 0.0
-        if is_place_or_abbreviation(term) and _in_context(term, report_context):
+        if is_place_or_abbreviation(term) and _in_context(term, passage_context):
             nearby = _NAME_IN_REPORT_CREDIT
         got += question.weights[term] * max(here, nearby)
     total = sum(question.weights.values())
@@ -228,6 +235,10 @@ def _in_context(term: str, context: str) -> bool:
     return any(variant in context for variant in term_variants(term))
 
 
+def _is_municipality(term: str) -> bool:
+    return re.fullmatch(f"[{KANJI}]{{1,4}}[市県町村]", term) is not None
+
+
 def is_place_or_abbreviation(term: str) -> bool:
     """The names that tell confusable reports apart: municipalities (津市, 四日市市) and
     abbreviations (OPI, BIW). An answer about 四日市市 from a 津市 passage is no answer."""
@@ -236,34 +247,48 @@ def is_place_or_abbreviation(term: str) -> bool:
     )
 
 
-def _entity_factor(question: _Question, sentence: _Sentence, context: str) -> float:
-    """How far the sentence is about what the question names. Each name of the question must
-    occur in the sentence, its passage or its report's title (a 四日市市 report need not
-    repeat 四日市市 in every sentence); a missing city or abbreviation nearly rules the
-    sentence out, a missing descriptive name (「訪欧団」) counts against it."""
+def _entity_factor(question: _Question, sentence: _Sentence, contexts: _Contexts) -> float:
+    """How far the sentence is about what the question names. A city must occur in the
+    sentence, its passage or its report's title (a 四日市市 report need not repeat 四日市市 in
+    every sentence, but a 津市 report that mentions 四日市市 in passing is not about it); an
+    abbreviation or descriptive name (「産業ミッション」) anywhere in the same report will do.
+    A missing city or abbreviation nearly rules the sentence out, a missing descriptive
+    name counts against it."""
     factor = 1.0
     for term in question.terms:
         if not is_entity(term):
             continue
         if term_match(term, sentence.normalized, set(sentence.bigrams)) >= 0.5:
             continue
-        if _in_context(term, context):
-            continue
-        factor *= (
-            _MISSING_NAME_FACTOR if is_place_or_abbreviation(term) else _MISSING_WORD_NAME_FACTOR
-        )
+        if _is_municipality(term):
+            if not _in_context(term, contexts.passage):
+                factor *= _MISSING_NAME_FACTOR
+        elif not _in_context(term, contexts.report):
+            factor *= (
+                _MISSING_NAME_FACTOR if _is_abbreviation(term) else _MISSING_WORD_NAME_FACTOR
+            )
     return factor
 
 
-def _report_contexts(passages: Sequence[Passage]) -> list[str]:
-    """For each passage, what its report says as far as the retrieved passages show: its title,
-    its section and the text of every retrieved passage from the same report. A report names
-    its city and mission once; a later chunk (「商談件数は12社」) is still about them."""
+@dataclass(frozen=True)
+class _Contexts:
+    passage: str  # title, section and text of the sentence's passage
+    report: str  # the same plus every other retrieved passage of its report
+
+
+def _contexts(passages: Sequence[Passage]) -> list[_Contexts]:
+    """For each passage, what its report says as far as the retrieved passages show. A report
+    names its mission once; a later chunk (「商談件数は12社」) is still about it."""
     by_source: dict[str, list[str]] = {}
     for p in passages:
         by_source.setdefault(p.chunk.source, []).append(p.chunk.text)
     return [
-        normalize("\n".join([p.chunk.title, p.chunk.section, *by_source[p.chunk.source]]))
+        _Contexts(
+            passage=normalize(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}"),
+            report=normalize(
+                "\n".join([p.chunk.title, p.chunk.section, *by_source[p.chunk.source]])
+            ),
+        )
         for p in passages
     ]
 
@@ -278,8 +303,11 @@ def _within(spans: list[Span], sentence: _Sentence) -> list[Span]:
     return [s for s in spans if sentence.start <= s.start and s.end <= sentence.end]
 
 
-def _useful_spans(question: _Question, spans: list[Span]) -> list[Span]:
-    """Drop spans that only repeat the question (「津市」 for 「津市はどこを訪問…」)."""
+def _useful_spans(
+    question: _Question, spans: list[Span], sentence: _Sentence, text: str
+) -> list[Span]:
+    """Drop spans that only repeat the question (「津市」 for 「津市はどこを訪問…」) or are not
+    of the asked kind; for 「何を…」 questions, prefer what the question's verb governs."""
     asked = normalize(question.text)
     useful = [s for s in spans if normalize(s.text).replace(" ", "") not in asked]
     if question.type is QuestionType.COUNT and question.counter:
@@ -288,7 +316,11 @@ def _useful_spans(question: _Question, spans: list[Span]) -> list[Span]:
     if question.type is QuestionType.DURATION:
         useful = [s for s in useful if _is_duration(s)]
     if question.type is QuestionType.WHICH_FIELDS:
-        useful = [s for s in useful if isinstance(s, EnumerationSpan) and _is_strong_list(s)]
+        useful = [s for s in useful if isinstance(s, EnumerationSpan)]
+        governed = [s for s in useful if _is_governed(question, s, text)]
+        useful = governed or [s for s in useful if _is_strong_list(s)]
+        if not governed and (phrase := _governed_phrase(question, sentence, text)) is not None:
+            useful = [phrase]
     if question.type is QuestionType.WHO:
         useful = _people_with_asked_title(asked, useful)
     if question.type is QuestionType.ORGANISATION:
@@ -308,9 +340,77 @@ def _organisations_of_asked_kind(question: _Question, spans: list[Span]) -> list
     asked = set(question.terms)
     fresh = [s for s in spans if getattr(s, "abbreviation", "") not in asked]
     text = normalize(question.text)
+    if _COMPANY_NAME_CUES.search(text):
+        return [s for s in fresh if _is_company(s)]  # 「社名は」: a JETRO office is no company
     heads = [noun for noun in _ORG_HEAD_NOUNS if noun in text]
     of_kind = [s for s in fresh if any(normalize(s.text).endswith(h) for h in heads)]
     return of_kind or fresh
+
+
+_WH_WORDS = re.compile(r"何を|何が|何に|何の|どんな|どのような|どういった|どういう|どの")
+
+
+def _governors(question: _Question) -> list[str]:
+    """The words an answer attaches to: the question's words after its question word
+    (「何を実施」 -> 実施, 「どんな分野で協力」 -> 分野, 協力), or with no question word its last
+    two (「中心となる産業分野は」 -> 中心, 産業分野). Names never govern."""
+    text = normalize(question.text)
+    wh = _WH_WORDS.search(text)
+    tail = text[wh.end() :] if wh else text
+    words = [t for t in question.terms if not is_entity(t) and t in tail]
+    return words if wh else words[-2:]
+
+
+def _is_governed(question: _Question, span: Span, text: str) -> bool:
+    """Whether one of the question's governing words follows the list closely: 「展示会視察、
+    現地企業訪問…等を実施」 for 「何を実施」, 「…クリーンテックを中心とした」 for 「中心と
+    なる分野」, 「…モータースポーツの4分野で」 for 「どんな分野」."""
+    after = normalize(text[span.end : span.end + 40])
+    return any(
+        0 <= after.find(variant) <= _GOVERNING_REACH
+        for term in _governors(question)
+        for variant in term_variants(term)
+    )
+
+
+_PHRASE_CHARS = rf"{KANJI}{KATAKANA}A-Za-z0-9・=&\-"
+_OBJECT_RE = re.compile(
+    rf"((?:[{_PHRASE_CHARS}]+(?:の|的な))*[{_PHRASE_CHARS}]+)\s*(?:を|が|も|は)\s*$"
+)
+_ASKS_OBJECT = re.compile(r"何(?:を|が)")
+
+
+def _governed_phrase(question: _Question, sentence: _Sentence, text: str) -> Span | None:
+    """「何を設置しましたか」 answered by 「海外連携コーディネーターを設置し」: the noun phrase
+    right before を/が/も and the question's verb, with its の/的な modifiers (「両地域の互恵的な
+    経済活性を目指します」)."""
+    if not _ASKS_OBJECT.search(normalize(question.text)):
+        return None
+    sentence_text = text[sentence.start : sentence.end]
+    for verb in _governors(question)[:1]:
+        for variant in term_variants(verb):
+            at = sentence_text.find(variant)
+            if at <= 0:
+                continue
+            found = _OBJECT_RE.search(normalize(sentence_text[:at]))
+            if found is None or normalize(sentence_text[:at]) != sentence_text[:at]:
+                continue
+            start = sentence.start + found.start(1)
+            return Span(SpanKind.PHRASE, text[start : sentence.start + found.end(1)],
+                        start, sentence.start + found.end(1))  # fmt: skip
+    return None
+
+
+_COMPANY_NAME_CUES = re.compile(r"社名|会社名|企業名")
+_COMPANY_HEADS = ("企業", "会社", "メーカー", "商社", "工房", "業者", "株式会社")
+_COMPANY_FORMS = re.compile(r"\b(?:GmbH|AG|SA|SARL|SAS|JSC|Inc|Ltd|LLC|Co|S\.A|B\.V)\.?$")
+
+
+def _is_company(span: Span) -> bool:
+    """A company by what the text calls it (企業「…」, …株式会社) or by its legal form."""
+    return isinstance(span, OrganisationSpan) and (
+        span.head in _COMPANY_HEADS or bool(_COMPANY_FORMS.search(span.name))
+    )
 
 
 def _is_duration(span: Span) -> bool:
@@ -324,9 +424,20 @@ def _people_with_asked_title(asked: str, people: list[Span]) -> list[Span]:
     """「担当部長の名前は？」 is not answered by the 局長's name: when the question names a
     title, only people holding it qualify."""
     titles = [t for t in TITLES if t != "氏" and t in asked]
-    if not titles:
+    roles = _ROLE_NOUN_RE.findall(asked)
+    if not titles and not roles:
         return people
-    return [p for p in people if isinstance(p, PersonSpan) and any(t in p.title for t in titles)]
+    return [
+        p
+        for p in people
+        if isinstance(p, PersonSpan)
+        and any(t in p.title or t == p.role for t in titles)
+        or any(r in getattr(p, "title", "") for r in roles)
+    ]
+
+
+# A role asked about by name (「担当者の名前」「責任者は誰」): a person must be called that.
+_ROLE_NOUN_RE = re.compile(rf"([{KANJI}]*(?:担当者|責任者|窓口))(?:の(?:名前|氏名)|は誰|はだれ)")
 
 
 def _is_strong_list(span: EnumerationSpan) -> bool:
@@ -343,7 +454,12 @@ def _type_factor(question: _Question, spans: list[Span], sentence: _Sentence, te
     question's words are: 「１６社との商談」 answers 「何社と商談」, 「７社が参加」 does not."""
     normalized_sentence = sentence.normalized
     if question.type is QuestionType.WHICH_FIELDS:
-        return 1.0 if spans else 0.85  # 「どのような…」 is often answered by a plain sentence
+        # 「どのような…」 is often answered by a plain sentence, best by what its verb governs
+        if any(_is_governed(question, s, text) or s.kind is SpanKind.PHRASE for s in spans):
+            return 1.0
+        return _UNGOVERNED_LIST_FACTOR if spans else _PLAIN_SENTENCE_FACTOR
+    if question.type is QuestionType.WHAT and not _asks_for_naming(question):
+        return 1.0  # 「契約の内容は？」: the sentence itself is the answer
     if question.type in EXPECTED_SPANS:
         if not spans:
             # words someone said are in 「…」 or they are not there at all
@@ -381,14 +497,14 @@ def _score_all(
 ) -> list[_Scored]:
     kinds = EXPECTED_SPANS.get(question.type, ())
     passage_texts = [normalize(p.chunk.text) for p in passages]
-    contexts = _report_contexts(passages)
+    contexts = _contexts(passages)
     passage_spans = [_passage_spans(p.chunk.text, kinds) for p in passages]
     scored = []
     for sentence in sentences:
         index = sentence.passage_index
         text = passages[index].chunk.text
-        coverage = _coverage(question, sentence, passage_texts[index], contexts[index])
-        spans = _useful_spans(question, _within(passage_spans[index], sentence))
+        coverage = _coverage(question, sentence, passage_texts[index], contexts[index].passage)
+        spans = _useful_spans(question, _within(passage_spans[index], sentence), sentence, text)
         type_factor = _type_factor(question, spans, sentence, text)
         rank_prior = 1.0 / (1.0 + 0.25 * sentence.passage_index)
         entity_factor = _entity_factor(question, sentence, contexts[index])
@@ -537,10 +653,15 @@ def _organisation_answer(
 
 
 def _asks_for_naming(question: _Question) -> bool:
-    """「ARDの正式名称は？」「ARDは何の略？」: answered only by a name spelled out with its
-    abbreviation."""
-    return bool(_NAMING_CUES.search(question.text)) or any(
-        _is_abbreviation(t) for t in question.terms
+    """「ARDの正式名称は？」「ARDは何の略？」「OPIとは？」: answered only by a name spelled out
+    with its abbreviation. 「ARDの局長に共通することは何」 asks about something else."""
+    text = normalize(question.text)
+    if _NAMING_CUES.search(text):
+        return True
+    return any(
+        re.search(rf"{re.escape(t)}(?:とは|って|は何|は[?？]?$)", text)
+        for t in question.terms
+        if _is_abbreviation(t)
     )
 
 

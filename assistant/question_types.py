@@ -23,6 +23,7 @@ class QuestionType(StrEnum):
     QUOTE = "quote"  # what someone said: answered by the words in 「…」
     DURATION = "duration"  # how long: a date range or a length of time (3年間)
     ORGANISATION = "organisation"  # which body/company/office (「…機関はどこ」)
+    LANGUAGE = "language"  # 「何語で」: answered by a language's name
     WHICH_FIELDS = "which_fields"
     WHY = "why"
     HOW = "how"
@@ -49,9 +50,12 @@ _RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
     (
         QuestionType.WHAT,
         re.compile(
-            r"何の略|なんの略|略称|略され|正式名称|正式な名称|日本語名|日本語の名称|とは|の略|って何|とは何"
+            r"何の略|なんの略|略称|略され|正式名称|正式な名称|日本語名|日本語の名称|の略|って何"
+            # 「ARDとは？」「ARDとは何」, but not 「研究者とはどんな議論」 (とは = with)
+            r"|とは(?:何|なに|なん|[?？]?$)"
         ),
     ),
+    (QuestionType.LANGUAGE, re.compile(r"何語|なに語|どの言語|何の言語|どんな言語|言語は")),
     (
         QuestionType.QUOTE,
         re.compile(
@@ -117,6 +121,7 @@ EXPECTED_SPANS: dict[QuestionType, tuple[SpanKind, ...]] = {
     QuestionType.WHAT: (SpanKind.ORGANISATION,),
     QuestionType.ORGANISATION: (SpanKind.ORGANISATION,),
     QuestionType.QUOTE: (SpanKind.QUOTE,),
+    QuestionType.LANGUAGE: (SpanKind.LANGUAGE,),
     QuestionType.DURATION: (SpanKind.DATE_RANGE, SpanKind.COUNT),
     QuestionType.WHICH_FIELDS: (SpanKind.ENUMERATION,),
     QuestionType.LIST: (SpanKind.ENUMERATION,),
@@ -134,9 +139,9 @@ def classify(question: str) -> QuestionType:
 
 # Words that say what is asked rather than what it is about; removed from key terms.
 _QUESTION_WORDS = re.compile(
-    r"何(?:社|名|人|者|つ|か国|カ国|ヶ国|件|回|団体|機関|都市|企業|日間|年間|か所|箇所|年|月|日|曜|割|個)?"
+    r"何(?:社|名|人|者|つ|か国|カ国|ヶ国|件|回|団体|機関|都市|企業|日間|年間|か所|箇所|年|月|日|曜|割|個|語)?"
     r"|誰|何故|理由|日付|年月日|日時|時期|期間|氏名|人数|件数|社数|総数|正式名称|正式|名称|略称|名前|場所"
-    r"|方法|内容|一覧|全部|全て|列挙|具体的|略"
+    r"|方法|内容|一覧|全部|全て|列挙|具体的|略|言語"
 )
 # Verbs of asking (教えて, 挙げて...) reduce to one kanji; dropped only when alone.
 _HONORIFIC_RE = re.compile(r"(?:氏|様|殿)$")
@@ -296,10 +301,24 @@ def asked_counter(question: str) -> str | None:
     bare = _BARE_COUNT.search(text)
     if bare is None:
         return None
-    before = text[: bare.end()]
+    following = _noun_counter(text[bare.end() :], after=True)
+    if following is not None:
+        return following  # 「いくつの観点」: the noun after いくつの is what is counted
+    return _noun_counter(text[: bare.end()], after=False)
+
+
+def _noun_counter(text: str, *, after: bool) -> str | None:
+    """The counter of the noun directly after 「いくつの」 (``after``), or of the noun nearest
+    the end of ``text`` (「会社はいくつ」)."""
+    if after:
+        noun = re.match(rf"の([{KANJI}{KATAKANA}]+)", text)
+        if noun is None:
+            return None
+        word = noun.group(1)
+        return next((c for n, c in _NOUN_COUNTERS if word.startswith(n) or word == n), None)
     best: tuple[int, str] | None = None
     for noun, counter in _NOUN_COUNTERS:
-        position = before.rfind(noun)
+        position = text.rfind(noun)
         if position >= 0 and (best is None or position + len(noun) > best[0]):
             best = (position + len(noun), counter)
     return best[1] if best else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -38,6 +38,8 @@ class SpanKind(StrEnum):
     PLACE = "place"
     ENUMERATION = "enumeration"
     QUOTE = "quote"
+    LANGUAGE = "language"  # 日本語, フランス語
+    PHRASE = "phrase"  # the noun phrase a question's verb governs: 「海外連携コーディネーター」を設置
 
 
 # --------------------------------------------------------------------------------------
@@ -166,8 +168,9 @@ class CountSpan(Span):
 
 @dataclass(frozen=True)
 class PersonSpan(Span):
-    name: str
+    name: str  # empty for an office named without its holder: 「三重県知事」, 「市長からは「…」」
     title: str = ""
+    role: str = ""  # a role the text gives them: 「三重県知事を団長に」 -> 団長
 
     def display(self) -> str:
         return f"{self.name}{self.title}"
@@ -178,6 +181,7 @@ class OrganisationSpan(Span):
     name: str
     abbreviation: str = ""
     foreign_name: str = ""
+    head: str = ""  # what kind of body: 企業/メーカー (before 「…」) or 機構/事務所 (its suffix)
 
     def display(self) -> str:
         if self.abbreviation and self.foreign_name:
@@ -458,7 +462,24 @@ def find_people(text: str) -> list[PersonSpan]:
     for match in _BYLINE_RE.finditer(norm.text):
         name = match.group("name")
         spans.append(PersonSpan(SpanKind.PERSON, *_make(norm, *match.span("name")), name))
-    return sorted(spans, key=lambda span: span.start)
+    for match in _SPEAKER_TITLE_RE.finditer(norm.text):
+        title = match.group("title")
+        spans.append(PersonSpan(SpanKind.PERSON, *_make(norm, *match.span("title")), "", title))
+    return sorted((_with_role(norm, span) for span in spans), key=lambda span: span.start)
+
+
+# A title alone as the speaker of a quotation: 「これに対し市長からは「…」と述べ」.
+_SPEAKER_TITLE_RE = re.compile(
+    rf"(?<![{KANJI}{KATAKANA}])(?P<title>{_TITLE_ALT})(?:から|より)?(?:は|も|が)?、?「"
+)
+_ROLE_RE = re.compile(rf"{_S}を{_S}(?P<role>{_TITLE_ALT})(?:に|と)")
+
+
+def _with_role(norm: Normalized, span: PersonSpan) -> PersonSpan:
+    """「三重県知事を団長に」: the person also holds the role the sentence gives them."""
+    end = _normalized_index(norm, span.end)
+    role = _ROLE_RE.match(norm.text, end)
+    return replace(span, role=role.group("role")) if role else span
 
 
 def _kanji_person(norm: Normalized, match: re.Match[str]) -> PersonSpan | None:
@@ -477,6 +498,9 @@ def _kanji_person(norm: Normalized, match: re.Match[str]) -> PersonSpan | None:
     if len(run) > 4 and not run.endswith(("県", "都", "府", "道")):
         name = run[:4]
         return PersonSpan(SpanKind.PERSON, *_make(norm, *match.span()), name, run[4:] + title)
+    if title == "知事" and run.endswith(("県", "都", "府", "道")) and len(run) <= 4:
+        # 「三重県知事を団長に」: the office, its holder not named
+        return PersonSpan(SpanKind.PERSON, *_make(norm, *match.span()), "", run + title)
     return None
 
 
@@ -553,7 +577,12 @@ _ORG_SUFFIX_RE = re.compile(
     rf"(?<![{KANJI}{KATAKANA}])(?P<name>[{KANJI}{KATAKANA}{NAME_JOINERS}]{{1,30}}?(?:{'|'.join(ORG_SUFFIXES)}))"
     rf"(?:(?![{KANJI}{KATAKANA}])|(?={_ORG_FOLLOWERS}))"
 )
-_ORG_QUOTED_RE = re.compile(r"(?:企業|会社|クラスター|団体|組織|法人)「(?P<name>[^」]{1,40})」")
+# A name in 「」 right after a noun saying what it is: 企業「…」, メーカー「…」, クラスター「…」.
+ORG_INTRODUCERS = (
+    "企業", "会社", "メーカー", "商社", "工房", "業者", "クラスター", "グループ", "連携体",
+    "団体", "組織", "法人",
+)  # fmt: skip
+_ORG_QUOTED_RE = re.compile(rf"(?P<head>{'|'.join(ORG_INTRODUCERS)})「(?P<name>[^」]{{1,40}})」")
 
 
 def find_organisations(text: str) -> list[OrganisationSpan]:
@@ -570,6 +599,7 @@ def find_organisations(text: str) -> list[OrganisationSpan]:
                 match.group("name"),
                 match.group("abbr"),
                 foreign,
+                _org_suffix(match.group("name")),
             )  # fmt: skip
         )
     for regex in (_ORG_SUFFIX_RE, _ORG_QUOTED_RE):
@@ -578,8 +608,15 @@ def find_organisations(text: str) -> list[OrganisationSpan]:
             if any(o.start <= norm.starts[start] < o.end for o in found):
                 continue
             name = match.group("name")
-            found.append(OrganisationSpan(SpanKind.ORGANISATION, *_make(norm, start, end), name))
+            head = match.groupdict().get("head") or _org_suffix(name)
+            found.append(
+                OrganisationSpan(SpanKind.ORGANISATION, *_make(norm, start, end), name, head=head)
+            )
     return sorted(found, key=lambda span: span.start)
+
+
+def _org_suffix(name: str) -> str:
+    return next((suffix for suffix in ORG_SUFFIXES if name.endswith(suffix)), "")
 
 
 def find_abbreviation(text: str, abbreviation: str) -> OrganisationSpan | None:
@@ -698,6 +735,20 @@ def find_quotes(text: str) -> list[QuoteSpan]:
 # --------------------------------------------------------------------------------------
 
 
+_LANGUAGE_RE = re.compile(
+    rf"(?<![{KATAKANA}{KANJI}])(?:[{KATAKANA}]{{2,}}|英|日本|中国|韓国|独|仏|伊|西)語(?![{KANJI}])"
+)
+
+
+def find_languages(text: str) -> list[Span]:
+    """Names of languages: 「フランス語」「英語」「日本語」 (not 「日本語名」 or 「用語」)."""
+    norm = normalize_with_offsets(text)
+    return [
+        Span(SpanKind.LANGUAGE, *_make(norm, *match.span()))
+        for match in _LANGUAGE_RE.finditer(norm.text)
+    ]
+
+
 def find_spans(text: str, kind: SpanKind) -> list[Span]:
     """Spans of ``kind`` in ``text``, in order of appearance."""
     finders = {
@@ -709,5 +760,8 @@ def find_spans(text: str, kind: SpanKind) -> list[Span]:
         SpanKind.PLACE: find_places,
         SpanKind.ENUMERATION: find_enumerations,
         SpanKind.QUOTE: find_quotes,
+        SpanKind.LANGUAGE: find_languages,
     }
+    if kind not in finders:
+        raise ValueError(f"no finder for span kind {kind!r}")
     return list(finders[kind](text))

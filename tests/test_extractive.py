@@ -211,7 +211,9 @@ def test_the_report_title_supplies_the_city_a_sentence_leaves_out():
 
 
 def test_count_question_takes_the_count_next_to_what_it_counts():
-    answer = ask("ミッションで商談した相手は何社？", [passage(DEALS)])
+    answer = answer_extractively(
+        "ミッションで商談した相手は何社？", [passage(DEALS)], min_support=0
+    )
     assert answer.answer.startswith("16社です。")
 
 
@@ -245,3 +247,114 @@ def test_paraphrased_question_words_still_find_the_sentence():
     answer = ask("会社の人たちは何のためにヨーロッパを訪れたの？")
     assert not answer.abstained
     assert "情報収集を目的に" in answer.citations[0].text
+
+
+MATSUSAKA = "松阪市とリヨン地域の経済交流に関する協力協定の締結について"
+MISSION_OPENING = (
+    "松阪市は、市内中小企業６社が参加する産業ミッション団を組織し、フランスを訪問して、"
+    "見本市の視察、現地企業との商談会等を実施しました。"
+)
+LATER_CHUNK = "ミッション期間中の商談件数は12社に上りました。"
+
+
+def test_a_count_beside_the_counted_noun_beats_a_count_of_something_else():
+    report = [
+        fixture_passage(MISSION_OPENING, MATSUSAKA, 0),
+        fixture_passage(LATER_CHUNK, MATSUSAKA, 1),
+    ]
+    answer = answer_extractively("松阪市の産業ミッションでの商談件数は？", report, min_support=0)
+    assert answer.answer.startswith("12社です。")
+
+
+def test_a_name_the_report_gave_once_still_holds_in_its_later_chunks():
+    in_report = [
+        fixture_passage(MISSION_OPENING, MATSUSAKA, 0),
+        fixture_passage(LATER_CHUNK, MATSUSAKA, 1),
+    ]
+    alone = [fixture_passage(LATER_CHUNK, MATSUSAKA, 1)]
+    question = "産業ミッションの商談件数は？"
+    with_context = answer_extractively(question, in_report, min_support=0)
+    assert with_context.answer.startswith("12社です。")
+    assert with_context.support > answer_extractively(question, alone, min_support=0).support
+
+
+def test_what_was_done_is_the_list_the_verb_governs_not_the_countries():
+    answer = ask("欧州ミッション団は現地で何を実施しましたか？")
+    assert answer.answer.startswith("展示会視察、現地企業訪問、ビジネスマッチングなどです。")
+
+
+def test_the_central_fields_are_the_list_before_wo_chuushin_to_shita():
+    text = (
+        "津市とOPIは、情報交換や人的交流の実施を含め、メカトロニクス産業やクリーンテックを"
+        "中心とした産業振興、さらには産業投資や企業立地等も含めた協力を進めます。"
+    )
+    answer = ask("OPIとの協力で中心となる産業分野は？", [passage(text)])
+    assert answer.answer.startswith("メカトロニクス産業、クリーンテックです。")
+
+
+def test_what_was_set_up_is_the_object_of_the_asked_verb():
+    text = (
+        "平成２１年１１月、三重県や県内中小企業の関係者が参加する経済ミッション団が欧州を訪問しました。"
+        "その後、津市では海外連携コーディネーターを設置し、市内企業の海外展開を支援しています。"
+    )
+    answer = ask("平成21年のミッションの後、津市は何を設置しましたか？", [passage(text)])
+    assert answer.answer.startswith("海外連携コーディネーターです。")
+
+
+def test_who_said_a_quoted_phrase_is_its_speaker_even_without_a_name():
+    text = (
+        "OPIのピエール=フランソワ・アンジェ代表から、「今回の協定調印はまたとない機会。」との"
+        "発言がありました。これに対し、市長からは「OPIとの協定は行政主導ではなく、民間企業の"
+        "熱意が実現したもの。」と発言しました。"
+    )
+    answer = ask("OPIとの協定について「行政主導ではなく」と発言したのは誰ですか？", [passage(text)])
+    assert answer.answer.startswith("市長です。")
+
+
+def test_the_leader_of_a_delegation_can_be_an_office_without_a_name():
+    answer = ask("平成21年の経済ミッション団の団長は誰でしたか？")
+    assert answer.answer.startswith("三重県知事です。")
+    # asked for the governor's name, the report has none to give
+    assert ask("平成21年の経済ミッション団の団長を務めた三重県知事の名前は？").abstained
+
+
+SIGNATORIES = "調印式では、BRWのルーカス・マイヤー代表と内藤博之岡崎市長が協定書に署名しました。"
+
+
+def test_a_role_asked_by_name_is_not_answered_by_someone_in_another_role():
+    answer = ask("BRWの担当者の名前は？", [passage(SIGNATORIES)])
+    assert answer.abstained
+
+
+ATTENDEES = (
+    "調印式には、ミッション団のほか、日本貿易振興機構（JETRO）パリ事務所関係者が同席しました。"
+)
+
+
+def test_company_names_are_not_answered_with_an_office():
+    assert ask("ミッション団に参加した企業の社名は？", [passage(ATTENDEES)]).abstained
+    deal = (
+        "４社で構成する「桑名鋳物ネット４」が、鋳造メーカー「Rheinguss GmbH」と覚書を締結しました。"
+    )
+    answer = answer_extractively(
+        "桑名鋳物ネット４が覚書を結んだ相手企業の社名は？", [passage(deal)], min_support=0
+    )
+    assert answer.answer.startswith("Rheinguss GmbHです。")
+
+
+def test_what_language_is_answered_only_by_a_language():
+    assert ask("OPIとの協定書は何語で書かれていますか？").abstained
+    text = "OPIとの協定書は、フランス語と日本語の二か国語で作成されました。"
+    answer = ask("OPIとの協定書は何語で書かれていますか？", [passage(text)])
+    assert answer.answer.startswith("フランス語です。")
+
+
+def test_a_what_question_about_content_is_answered_by_its_sentence_with_full_support():
+    text = (
+        "５社で構成する企業グループ「岡崎メディカル５」は、医薬品製造装置メーカー"
+        "「Rhein Pharma Tech AG」との間で、同社製品の販売代理店契約を締結しました。"
+    )
+    answer = ask("岡崎メディカル５がRhein Pharma Tech AGと結んだ契約は何ですか？", [passage(text)])
+    assert not answer.abstained
+    assert answer.citations[0].text == text
+    assert answer.support > 0.8

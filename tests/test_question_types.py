@@ -140,3 +140,20 @@ def test_the_counter_asked_for_comes_from_the_counted_noun(question, counter):
 
 def test_a_mayor_of_a_city_ending_in_shi_keeps_the_city_whole():
     assert key_terms("四日市市長は何にたとえましたか")[:2] == ["四日市市", "市長"]
+
+
+def test_to_wa_meaning_with_is_not_a_what_is_question():
+    assert classify("OPIとのレセプションで研究者とはどんな議論をしましたか？") is (
+        QuestionType.WHICH_FIELDS
+    )
+    assert classify("ARDとは？") is QuestionType.WHAT
+
+
+def test_the_noun_after_ikutsu_no_decides_the_counter():
+    assert asked_counter("津市は中小企業の支援をいくつの観点から進めていますか？") == "つ"
+    assert asked_counter("参加した会社はいくつ？") == "社"
+
+
+def test_what_language_questions_want_a_language():
+    assert classify("OPIとの協定書は何語で書かれていますか？") is QuestionType.LANGUAGE
+    assert "語" not in key_terms("OPIとの協定書は何語で書かれていますか？")

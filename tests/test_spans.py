@@ -7,6 +7,7 @@ from assistant.spans import (
     find_date_ranges,
     find_dates,
     find_enumerations,
+    find_languages,
     find_organisations,
     find_people,
     find_places,
@@ -192,3 +193,31 @@ def test_a_quotation_cut_at_its_opening_is_still_read_before_a_verb_of_saying():
 def test_an_office_name_is_read_before_kankeisha():
     names = [o.text for o in find_organisations("日本貿易振興機構（JETRO）ジュネーブ事務所関係者")]
     assert names == ["日本貿易振興機構（JETRO）", "ジュネーブ事務所"]
+
+
+def test_an_office_named_without_its_holder_is_a_person_with_the_role_given():
+    [governor] = find_people("平成２１年１１月、三重県知事を団長に、県内企業の関係者が参加")
+    assert (governor.display(), governor.name, governor.role) == ("三重県知事", "", "団長")
+
+
+def test_a_bare_title_before_a_quotation_is_its_speaker():
+    [speaker] = find_people(
+        "これに対し、市長からは「協定は行政主導ではなく実現した」と発言しました。"
+    )
+    assert (speaker.text, speaker.title) == ("市長", "市長")
+
+
+def test_a_bare_title_in_running_text_is_not_a_person():
+    assert find_people("市長が協定書に署名しました。") == []
+
+
+def test_a_name_in_brackets_after_what_it_is_keeps_that_kind():
+    [maker] = find_organisations("近郊の鋳造メーカー「Rheinguss GmbH」と覚書を締結")
+    assert (maker.name, maker.head) == ("Rheinguss GmbH", "メーカー")
+    [office] = find_organisations("日本貿易振興機構ジュネーブ事務所関係者")
+    assert office.head == "事務所"
+
+
+def test_languages_are_found_but_not_words_that_merely_end_in_go():
+    text = "協定書はフランス語と日本語で作成され、専門用語の日本語名も添えました。"
+    assert [span.text for span in find_languages(text)] == ["フランス語", "日本語"]
