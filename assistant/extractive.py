@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 from assistant.question_types import (
     EXPECTED_SPANS,
+    GENERIC_PLACE_NOUNS,
     QuestionType,
     asked_counter,
     classify,
@@ -26,10 +27,12 @@ from assistant.question_types import (
 )
 from assistant.records import ABSTENTION, Answer, Citation, Passage
 from assistant.spans import (
+    COUNTRIES,
     GAZETTEER,
     HIRAGANA,
     KANJI,
     KATAKANA,
+    NAME_JOINERS,
     PLACE_SUFFIXES,
     TITLES,
     CountSpan,
@@ -186,14 +189,27 @@ class _Question:
     counter: str | None
 
 
-_SAME_COUNTERS = {
-    "人": ("人", "名"),
-    "名": ("名", "人"),
-    "件": ("件", "社"),  # 「商談件数」 is reported per company: 「１２社と商談」
-    "つ": ("つ", "件"),
-    "か国": ("か国", "カ国", "ヶ国"),
-    "円": ("円", "万円", "億円", "ドル", "ユーロ"),
-}
+# Counters that count the same thing, however a report spells them (「３カ国」「３ヶ国」).
+_COUNTER_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("人", "名", "万人"),
+    ("か国", "カ国", "ヶ国", "ケ国"),
+    ("か所", "カ所", "ヶ所", "箇所"),
+    ("か月", "カ月", "ヶ月"),
+    ("社", "企業"),
+    ("つ", "件", "項目", "点"),
+    ("円", "万円", "億円", "ドル", "ユーロ"),
+    ("%", "パーセント", "割"),
+)
+# One-way equivalences: 「商談件数」 is reported per company (「１２社と商談」).
+_ALSO_ANSWERS = {"件": ("社",)}
+
+
+def _same_counters(counter: str) -> tuple[str, ...]:
+    """The counters a count must carry to answer a question asking with ``counter``."""
+    group = next((g for g in _COUNTER_GROUPS if counter in g), (counter,))
+    return (*group, *_ALSO_ANSWERS.get(counter, ()))
+
+
 _MONEY_IN_QUESTION = re.compile(r"いくら|金額|予算|額は|費用")
 _DURATION_COUNTERS = ("年間", "か月", "ヶ月", "カ月", "日間", "週間", "時間")
 
@@ -236,15 +252,14 @@ def _in_context(term: str, context: str) -> bool:
 
 
 def _is_municipality(term: str) -> bool:
-    return re.fullmatch(f"[{KANJI}]{{1,4}}[市県町村]", term) is not None
+    named = re.fullmatch(f"[{KANJI}]{{1,4}}[市県町村]", term) is not None
+    return named and not GENERIC_PLACE_NOUNS.match(term)
 
 
 def is_place_or_abbreviation(term: str) -> bool:
     """The names that tell confusable reports apart: municipalities (津市, 四日市市) and
     abbreviations (OPI, BIW). An answer about 四日市市 from a 津市 passage is no answer."""
-    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9&.\-]{1,15}", term)) or bool(
-        re.fullmatch(f"[{KANJI}]{{1,4}}[市県町村]", term)
-    )
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9&.\-]{1,15}", term)) or _is_municipality(term)
 
 
 def _entity_factor(question: _Question, sentence: _Sentence, contexts: _Contexts) -> float:
@@ -311,7 +326,7 @@ def _useful_spans(
     asked = normalize(question.text)
     useful = [s for s in spans if normalize(s.text).replace(" ", "") not in asked]
     if question.type is QuestionType.COUNT and question.counter:
-        wanted = _SAME_COUNTERS.get(question.counter, (question.counter,))
+        wanted = _same_counters(question.counter)
         useful = [s for s in useful if getattr(s, "counter", "") in wanted]
     if question.type is QuestionType.DURATION:
         useful = [s for s in useful if _is_duration(s)]
@@ -321,6 +336,13 @@ def _useful_spans(
         useful = governed or [s for s in useful if _is_strong_list(s)]
         if not governed and (phrase := _governed_phrase(question, sentence, text)) is not None:
             useful = [phrase]
+    if question.type is QuestionType.LIST:
+        # the enumeration the question's verb or noun governs (「…の３か国を訪問」)
+        useful = [s for s in useful if _is_governed(question, s, text)] or useful
+    if question.type is QuestionType.WHERE:
+        useful = _places_by_the_asked_verb(question, useful, sentence, text)
+    if question.type in (QuestionType.WHERE, QuestionType.LIST) and _ASKS_CITY.search(asked):
+        useful = [s for s in useful if not _only_countries(s)]
     if question.type is QuestionType.WHO:
         useful = _people_with_asked_title(asked, useful)
     if question.type is QuestionType.ORGANISATION:
@@ -329,6 +351,63 @@ def _useful_spans(
         useful = [s for s in useful if isinstance(s, OrganisationSpan) and s.abbreviation]
         useful = [s for s in useful if _naming_match(question, s) > 0]
     return useful
+
+
+_WHERE_WORDS = re.compile(r"どこ|どちら|どの(?:国|都市|地域|州|場所|町|街)|場所|開催地|所在地")
+# A place is where something happened when a locative particle joins it to the verb:
+# 「トゥールーズ市内で商談会を開催」「ミュンヘンにある」; を only with a verb of visiting.
+_LOCATIVE = re.compile(
+    r"^\s*(?:市内|市街|郊外|近郊|中心部|内)?\s*(?:の[^、。]*?)?(?:において|にて|で|に|へ|から)"
+)
+_VISITING = re.compile(r"^\s*(?:市内|市街|内)?\s*を$")
+_PLACE_REACH = 12  # characters from a place's end to the asked verb: 「のBIW本部で行われ」
+_KATAKANA_WORD = re.compile(
+    rf"(?<![{KATAKANA}{NAME_JOINERS}])[{KATAKANA}][{KATAKANA}{NAME_JOINERS}]+"
+)
+
+
+def _place_governors(question: _Question) -> list[str]:
+    """The question's words after its place question word: 「どこで調印式が行われた」 ->
+    調印式, 行わ. Without one, its descriptive words."""
+    text = normalize(question.text)
+    asked = _WHERE_WORDS.search(text)
+    tail = text[asked.end() :] if asked else text
+    return [t for t in question.terms if not is_entity(t) and t in tail]
+
+
+def _places_by_the_asked_verb(
+    question: _Question, places: list[Span], sentence: _Sentence, text: str
+) -> list[Span]:
+    """Places joined by a locative particle to what the question asks happened there: a
+    sentence often names several (the city that sent a mission, the cities it visited).
+    Katakana names no gazetteer lists (「ハノーファー」) count too when so placed."""
+    verbs = _place_governors(question)
+    if not verbs:
+        return places
+    sentence_text = text[sentence.start : sentence.end]
+    candidates = list(places)
+    for match in _KATAKANA_WORD.finditer(sentence_text):
+        start, end = sentence.start + match.start(), sentence.start + match.end()
+        named = match.group(0) in normalize(question.text)  # the question's own name
+        if not named and not any(p.start <= start < p.end for p in places):
+            candidates.append(Span(SpanKind.PLACE, match.group(0), start, end))
+    placed = [p for p in candidates if _is_place_of(verbs, p, text, sentence.end)]
+    return sorted(placed, key=lambda p: p.start) or places
+
+
+def _is_place_of(verbs: list[str], place: Span, text: str, limit: int) -> bool:
+    after = normalize(text[place.end : min(limit, place.end + _PLACE_REACH + 8)])
+    for term in verbs:
+        for variant in term_variants(term):
+            at = after.find(variant)
+            if at < 0 or at > _PLACE_REACH or re.search(r"[、。,]", after[:at]):
+                continue
+            between = after[:at]
+            if _LOCATIVE.search(between) or (
+                _VISITING.search(between) and variant in term_variants("訪問")
+            ):
+                return True
+    return False
 
 
 _ORG_HEAD_NOUNS = ("事務所", "大学", "機関", "部署", "課", "企業", "会社", "メーカー")
@@ -496,6 +575,8 @@ def _score_all(
     question: _Question, passages: Sequence[Passage], sentences: list[_Sentence]
 ) -> list[_Scored]:
     kinds = EXPECTED_SPANS.get(question.type, ())
+    if question.type is QuestionType.LIST and _WHERE_CUES.search(question.text):
+        kinds = (*kinds, SpanKind.PLACE)  # 「訪問した都市は」 may have one answer
     passage_texts = [normalize(p.chunk.text) for p in passages]
     contexts = _contexts(passages)
     passage_spans = [_passage_spans(p.chunk.text, kinds) for p in passages]
@@ -631,7 +712,10 @@ def _date_phrase(question: _Question, span: DateSpan | DateRangeSpan) -> str:
     return f"{shown}です。"
 
 
-_NAMING_CUES = re.compile(r"略|名称|日本語|アルファベット|正式")
+# Ways of asking what an abbreviation stands for or what a body is called in full.
+_NAMING_CUES = re.compile(
+    r"略|名称|日本語|アルファベット|正式|フルネーム|頭文字|英語|原語|綴り|スペル|何を指|何のこと"
+)
 
 
 def _organisation_answer(
@@ -679,10 +763,18 @@ def _naming_match(question: _Question, org: OrganisationSpan) -> float:
     return 0.9 * overlap if overlap >= 0.3 else 0.0
 
 
-def _places_as_list(best: _Scored, chunk_text: str) -> EnumerationSpan | None:
+def _only_countries(span: Span) -> bool:
+    """「フランス、スイス」 or 「ドイツ」: no answer to 「どの都市」."""
+    items = span.items if isinstance(span, EnumerationSpan) else (normalize(span.text),)
+    return set(items) <= COUNTRIES
+
+
+def _places_as_list(question: _Question, best: _Scored, chunk_text: str) -> EnumerationSpan | None:
     """「どこを訪問」 answered by a sentence naming several countries without a list marker."""
     in_sentence = _within(_passage_spans(chunk_text, (SpanKind.PLACE,)), best.sentence)
     places = [p for p in in_sentence if normalize(p.text) in GAZETTEER]
+    if _ASKS_CITY.search(normalize(question.text)):
+        places = [p for p in places if not _only_countries(p)]
     names = list(dict.fromkeys(normalize(p.text) for p in places))
     if len(names) < 2:
         return None
@@ -808,14 +900,41 @@ def _answer_span(
         return org, _sentence_around(passages[index].chunk.text, index, org)
     if question.type is QuestionType.LIST and _WHERE_CUES.search(question.text):
         places = [s for s in best.spans if isinstance(s, EnumerationSpan) and _all_places(s)]
+        single = [s for s in best.spans if s.kind is SpanKind.PLACE]
         best = replace(best, spans=places)
         if not places:
-            found = _places_as_list(best, chunk_text)
-            return (found, best.sentence) if found is not None else None
+            found = _places_as_list(question, best, chunk_text)
+            if found is None and single:
+                best = replace(best, spans=single)  # one place is the whole answer
+            else:
+                return (found, best.sentence) if found is not None else None
     span = _closest_span(question, best, chunk_text)
-    return (span, best.sentence) if span is not None else None
+    if span is None or _is_far_from_the_question(question, span, best.sentence, chunk_text):
+        return None
+    return span, best.sentence
 
 
+# Span kinds that stand alone as an answer only beside what the question asks about: a count
+# in a long sentence often belongs to another clause (「７社が参加」 for 「商談件数」). Dates
+# are left out: a date opens the clause it governs, however long (see _clause_weight).
+_PLACED_KINDS = frozenset(
+    {SpanKind.COUNT, SpanKind.PERSON, SpanKind.PLACE, SpanKind.ORGANISATION, SpanKind.LANGUAGE}
+)
+_FAR_SPAN_SHARE = 0.25
+
+
+def _is_far_from_the_question(
+    question: _Question, span: Span, sentence: _Sentence, text: str
+) -> bool:
+    """Whether too few of the question's descriptive words sit within a clause of ``span``
+    to state it as the answer; the whole sentence is then quoted instead (it still holds
+    whatever answer the report gives, and staff can read it)."""
+    if span.kind not in _PLACED_KINDS:
+        return False
+    return _local_share(question, span, sentence, text) < _FAR_SPAN_SHARE
+
+
+_ASKS_CITY = re.compile(r"都市|どの町|どの街")
 _WHERE_CUES = re.compile(r"どこ|どの国|どの都市|どの地域|国は|都市は")
 
 

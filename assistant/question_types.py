@@ -50,9 +50,11 @@ _RULES: tuple[tuple[QuestionType, re.Pattern[str]], ...] = (
     (
         QuestionType.WHAT,
         re.compile(
-            r"何の略|なんの略|略称|略され|正式名称|正式な名称|日本語名|日本語の名称|の略|って何"
-            # 「ARDとは？」「ARDとは何」, but not 「研究者とはどんな議論」 (とは = with)
-            r"|とは(?:何|なに|なん|[?？]?$)"
+            r"何の略|なんの略|略称|略され|略語|頭文字|正式名称|正式な名称|正式名|フルネーム"
+            r"|日本語名|日本語の名称|日本語で何|英語名|原語|の略|って何|何を指|何のこと"
+            # 「ARDとは？」「ARDとは何」, but not 「研究者とはどんな議論」 (とは = with); an
+            # abbreviation before とは/って is always the thing asked about: 「OPIとはどんな機関」
+            r"|とは(?:何|なに|なん|[?？]?$)|[A-Z]{2,}(?:とは|って)"
         ),
     ),
     (QuestionType.LANGUAGE, re.compile(r"何語|なに語|どの言語|何の言語|どんな言語|言語は")),
@@ -141,7 +143,9 @@ def classify(question: str) -> QuestionType:
 _QUESTION_WORDS = re.compile(
     r"何(?:社|名|人|者|つ|か国|カ国|ヶ国|件|回|団体|機関|都市|企業|日間|年間|か所|箇所|年|月|日|曜|割|個|語)?"
     r"|誰|何故|理由|日付|年月日|日時|時期|期間|氏名|人数|件数|社数|総数|正式名称|正式|名称|略称|名前|場所"
-    r"|方法|内容|一覧|全部|全て|列挙|具体的|略|言語"
+    r"|方法|内容|一覧|全部|全て|列挙|具体的|略語|略|言語"
+    # ways of asking for a name in full: what is asked, not what it is about
+    r"|フルネーム|頭文字|日本語名|英語名|原語"
 )
 # Verbs of asking (教えて, 挙げて...) reduce to one kanji; dropped only when alone.
 _HONORIFIC_RE = re.compile(r"(?:氏|様|殿)$")
@@ -186,6 +190,8 @@ def key_terms(question: str) -> list[str]:
 
 def _strip_question_words(term: str) -> list[str]:
     """「何社参加」 -> ["参加"]; names and numbers pass unchanged."""
+    if _QUESTION_WORDS.fullmatch(term):
+        return []  # 「フルネーム」
     if re.search(rf"[{KANJI}]", term) is None:
         return [term]
     pieces = [piece for piece in _QUESTION_WORDS.sub(" ", term).split(" ") if piece]
@@ -234,11 +240,19 @@ def _is_kanji(text: str) -> bool:
     return re.fullmatch(rf"[{KANJI}]+", text) is not None
 
 
+# Kanji nouns that end like a place but name a kind of place, not one: 「都市」「各国」「同市」.
+GENERIC_PLACE_NOUNS = re.compile(
+    r"^(?:都|各|同|本|当|全|他|両|諸|外|自|相手|訪問|参加|加盟|先進|新興|周辺|近隣)[市県町村国州]$"
+)
+
+
 def is_entity(term: str) -> bool:
     """Names carry a question: Latin abbreviations (OPI), katakana words (ジュネーブ), and kanji
     compounds ending like a place or organisation (津市, 産業振興機構)."""
     if re.search(r"[A-Za-z]", term) or re.search(rf"[{KATAKANA}]{{2,}}", term):
         return True
+    if GENERIC_PLACE_NOUNS.match(term):
+        return False
     return (
         bool(re.search(r"(?:市|州|県|町|村|国|局|機構|団|センター|事務所|課|協会|大学)$", term))
         and len(term) >= 2

@@ -523,6 +523,9 @@ _GAZETTEER_WORDS = """
     バンコク ハノイ ホーチミン ジャカルタ クアラルンプール マニラ ムンバイ デリー
 """
 GAZETTEER = frozenset(_GAZETTEER_WORDS.split())
+# The countries and regions of the gazetteer (the rest are cities): 「どの都市」 is not
+# answered by 「フランス、スイス」.
+COUNTRIES = frozenset(_GAZETTEER_WORDS.split()[: _GAZETTEER_WORDS.split().index("パリ")])
 PLACE_SUFFIXES = ("地域圏", "市", "州", "県", "町", "村", "府")
 _PLACE_SUFFIX_RE = re.compile(
     rf"(?<![{KANJI}{KATAKANA}{NAME_JOINERS}])(?P<place>[{KANJI}{KATAKANA}][{KANJI}{KATAKANA}{NAME_JOINERS}]*?"
@@ -530,6 +533,13 @@ _PLACE_SUFFIX_RE = re.compile(
 )
 _GAZETTEER_RE = re.compile(
     rf"(?<![{KATAKANA}])(?:{'|'.join(sorted(GAZETTEER, key=len, reverse=True))})(?![{KATAKANA}])"
+)
+
+
+# A name followed by the country it is in, as schedules write it: 「ミュルーズ（フランス）」.
+_PLACE_WITH_COUNTRY_RE = re.compile(
+    rf"(?<![{KATAKANA}{NAME_JOINERS}])(?P<place>[{KATAKANA}][{KATAKANA}{NAME_JOINERS}]+)"
+    rf"{_S}\({_S}(?:{'|'.join(sorted(GAZETTEER, key=len, reverse=True))}){_S}\)"
 )
 
 
@@ -555,6 +565,11 @@ def find_places(text: str) -> list[Span]:
     for match in _GAZETTEER_RE.finditer(norm.text):
         if not any(s <= match.start() and match.end() <= e for s, e in found):
             found[match.span()] = Span(SpanKind.PLACE, *_make(norm, *match.span()))
+    for match in _PLACE_WITH_COUNTRY_RE.finditer(norm.text):
+        span = match.span("place")
+        found[span] = Span(SpanKind.PLACE, *_make(norm, *span))
+        # the country in brackets only says where the place is
+        found = {k: v for k, v in found.items() if not span[1] < k[0] < match.end()}
     return sorted(found.values(), key=lambda span: span.start)
 
 
@@ -567,9 +582,15 @@ ORG_SUFFIXES = (
     "会議所", "大学", "研究所", "商工会", "株式会社", "協議会", "委員会", "省", "庁", "課",
 )  # fmt: skip
 _NAME_CHARS = rf"{KANJI}{KATAKANA}{NAME_JOINERS}A-Za-z0-9"
+# Latin words of a foreign name, accents included (Régionale, Île, Düsseldorfer).
+_LATIN = r"A-Za-z\u00c0-\u024f0-9'’.,&\-/"
+# 「名称（ABBR：foreign name）」. The foreign name may run over PDF line breaks, and a garbled
+# extraction may lose its closing bracket (「（CERN: Organisation européenne pour la recherche」
+# followed by another column's text): it ends where its Latin words end.
 _ORG_ABBR_RE = re.compile(
     rf"(?<![{_NAME_CHARS}])(?P<name>[{_NAME_CHARS}]{{2,}})\({_S}(?P<abbr>[A-Z][A-Za-z0-9&.\-]{{1,15}})"
-    rf"(?:{_S}:{_S}(?P<foreign>[^)]{{3,}}?))?{_S}\)"
+    rf"(?:{_S}:\s*(?P<foreign>[A-Za-z\u00c0-\u024f](?:[{_LATIN}\s]*[{_LATIN}])?)(?:{_S}\))?"
+    rf"|{_S}\))"
 )
 # Words that may follow a name without being part of it: 「ジュネーブ事務所関係者」.
 _ORG_FOLLOWERS = "関係者|関係|職員|担当者|本部"

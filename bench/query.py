@@ -112,7 +112,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         "really_embedded_chunks": have,
         "borrowed_chunks": sum(len(c) for _, c in synthetic),
         "chunking_s": chunking_s,
-        "method": describe_borrowing(len(donors.texts), args.noise),
+        "method": describe_borrowing(donors),
         "naive_donors": len(naive_donors.texts),
     }
     return results

@@ -118,7 +118,7 @@ def ours_build(args, tmp, settings, embeddings, real_paths, sample, questions) -
         "write_path": _rate(writing),
         "disk_mb": disk_mb(settings.data_dir),
         "rss_after_build_mb": after_build,
-        "method": describe_borrowing(len(donors.texts), args.noise),
+        "method": describe_borrowing(donors),
         **timings,
     }
 

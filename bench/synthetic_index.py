@@ -182,14 +182,15 @@ class Donors:
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
-def describe_borrowing(donors: int, noise: float) -> str:
-    expected = 1.0 / math.sqrt(1.0 + 384 * noise * noise)
+def describe_borrowing(donors: Donors) -> str:
+    dimension = donors.vectors.shape[1]
+    expected = 1.0 / math.sqrt(1.0 + dimension * donors.noise**2)
     return (
         f"vectors: chunks beyond the really embedded ones borrow the vector of the most similar "
-        f"of {donors} really embedded donor chunks (cosine of hashed character bigrams), plus "
-        f"Gaussian noise sigma={noise} per component, renormalised (expected cosine to the "
-        f"donor ~{expected:.2f}); written with Chroma collection.add; text, keyword index, "
-        "catalog and record manager are real."
+        f"of {len(donors.texts)} really embedded donor chunks (cosine of hashed character "
+        f"bigrams), plus Gaussian noise sigma={donors.noise} per component, renormalised "
+        f"(expected cosine to the donor ~{expected:.2f}); written with Chroma collection.add; "
+        "text, keyword index, catalog and record manager are real."
     )
 
 

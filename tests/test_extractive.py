@@ -358,3 +358,52 @@ def test_a_what_question_about_content_is_answered_by_its_sentence_with_full_sup
     assert not answer.abstained
     assert answer.citations[0].text == text
     assert answer.support > 0.8
+
+
+def test_a_count_in_another_spelling_of_the_asked_counter_answers():
+    report = [passage("一行は平成２６年にスイス、ドイツ、フランスの３ヶ国を訪問しました。")]
+    answer = ask("一行は何カ国を訪問しましたか？", report)
+    assert answer.answer.startswith("3ヶ国です。")
+
+
+def test_where_question_prefers_the_place_where_the_asked_thing_happened():
+    report = [
+        passage(
+            "四日市市の経済ミッション団は、ミュンヘン市内のBIW本部で調印式を行い、"
+            "その後ハノーファーで開催された産業見本市を視察しました。"
+        )
+    ]
+    assert ask("産業見本市はどこで開催されましたか？", report).answer.startswith(
+        "ハノーファーです。"
+    )
+    assert ask("調印式はどこで行われましたか？", report).answer.startswith("ミュンヘン")
+
+
+def test_a_count_far_from_what_is_counted_is_quoted_in_its_sentence_instead():
+    report = [
+        passage(
+            "市内中小企業９社が参加するミッション団は、ドイツ各地の研究所や大学を訪問し、"
+            "最終日にはデュッセルドルフの日系企業を訪ねて意見交換会を開催しました。"
+        )
+    ]
+    answer = answer_extractively(
+        "最終日の意見交換会では何社の日系企業を訪ねましたか？", report, min_support=0
+    )
+    assert answer.answer.startswith("資料には次のように記載されています。")
+    assert "9社です" not in answer.answer
+
+
+def test_full_name_question_in_other_words_spells_out_the_organisation():
+    answer = ask("OPIのフルネームを教えてください")
+    assert "Office de Promotion des Industries et des Technologies" in answer.answer.split("[1]")[0]
+
+
+def test_which_city_is_not_answered_with_countries():
+    city = answer_extractively(
+        "欧州ミッション団はどの都市を訪問しましたか？", REPORT, min_support=0
+    )
+    assert not city.answer.startswith("フランス、スイス、ドイツ")
+    country = answer_extractively(
+        "欧州ミッション団はどの国を訪問しましたか？", REPORT, min_support=0
+    )
+    assert country.answer.startswith("フランス、スイス、ドイツです。")

@@ -157,3 +157,25 @@ def test_the_noun_after_ikutsu_no_decides_the_counter():
 def test_what_language_questions_want_a_language():
     assert classify("OPIとの協定書は何語で書かれていますか？") is QuestionType.LANGUAGE
     assert "語" not in key_terms("OPIとの協定書は何語で書かれていますか？")
+
+
+def test_other_ways_of_asking_what_an_abbreviation_stands_for():
+    for question in (
+        "OPIのフルネームを教えてください",
+        "DWFは何を指していますか？",
+        "CERNとはどのような機関ですか？",
+        "BIWという略語の元の名前は？",
+    ):
+        assert classify(question) is QuestionType.WHAT, question
+
+
+def test_words_asking_for_a_full_name_are_not_key_terms():
+    assert key_terms("OPIのフルネームを教えてください") == ["OPI"]
+    assert key_terms("ADERLYの日本語名は何ですか？") == ["ADERLY"]
+
+
+def test_a_kind_of_place_is_not_a_name():
+    assert not is_entity("都市")
+    assert not is_entity("各国")
+    assert is_entity("四日市市")
+    assert is_entity("津市")

@@ -221,3 +221,19 @@ def test_a_name_in_brackets_after_what_it_is_keeps_that_kind():
 def test_languages_are_found_but_not_words_that_merely_end_in_go():
     text = "協定書はフランス語と日本語で作成され、専門用語の日本語名も添えました。"
     assert [span.text for span in find_languages(text)] == ["フランス語", "日本語"]
+
+
+def test_a_foreign_name_cut_off_by_a_garbled_column_ends_with_its_latin_words():
+    text = (
+        "欧州原子核研究機構（CERN: Organisation européenne pour la recherche \n\n"
+        "ジュネーブ州企業関係者、津市欧州ミッション団、\n\nの参加のもと開催された"
+    )
+    [org] = [o for o in find_organisations(text) if o.abbreviation]
+    assert (org.name, org.abbreviation) == ("欧州原子核研究機構", "CERN")
+    assert org.foreign_name == "Organisation européenne pour la recherche"
+    assert text[org.start : org.end] == org.text
+
+
+def test_a_name_followed_by_its_country_is_a_place():
+    places = find_places("5月21日（水）ミュルーズ（フランス）化学企業との商談会")
+    assert [p.text for p in places] == ["ミュルーズ"]
