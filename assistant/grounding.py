@@ -5,8 +5,9 @@ with a citation next to them. Before a generated answer reaches a user, every ch
 claim in it must be found in the passages it cites:
 
 - every cited ``[n]`` is one of the numbered passages the model was shown;
-- every number (counts, days, years), after NFKC, occurs in a cited passage as a number;
-  a year may be written in either calendar (平成24年 ↔ 2012年), a count in kanji (七社 ↔ 7社);
+- every number (counts, days, years), after NFKC, occurs in a cited passage with the same
+  unit (7社 needs 7社, not just a 7); a year may be written in either calendar
+  (平成24年 ↔ 2012年), a count in kanji (七社 ↔ 7社);
 - every name-like word occurs in a cited passage: katakana runs of three or more
   (ジュネーブ), Latin words and acronyms (OPI, Paris), and kanji/katakana names ending in
   an organisation, place or title word (パリ地域経済開発局, 津市, 前葉市長);
@@ -35,14 +36,17 @@ from assistant.spans import (
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
 _ERA_ALT = "|".join(ERA_STARTS)
-_ERA_YEAR_RE = re.compile(rf"({_ERA_ALT})\s*(\d{{1,2}}|元)\s*年")
-_NUMBER_RE = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
-_KANJI_NUMERALS = "〇一二三四五六七八九十百千万"
-# Kanji numerals count as numbers only before a counter: 一 also starts words (一緒, 統一).
-_KANJI_COUNT_RE = re.compile(
-    rf"(?<![{KANJI}])([{_KANJI_NUMERALS}]+)(?=\s*(?:{'|'.join(map(re.escape, COUNTERS))}))"
+# Calendar units and the report counters. Not 時/分: 十分 (enough) would read as ten minutes.
+_UNITS = sorted({*COUNTERS, "年度", "年", "月", "日", "週間"}, key=len, reverse=True)
+_UNIT_VARIANTS = {
+    "年度": "年", "カ国": "か国", "ヶ国": "か国", "ヵ国": "か国", "ケ国": "か国",
+    "カ所": "か所", "ヶ所": "か所", "箇所": "か所", "ヶ月": "か月", "カ月": "か月", "ヵ月": "か月",
+}  # fmt: skip
+_QUANTITY_RE = re.compile(
+    rf"(?P<era>{_ERA_ALT})\s*(?P<ey>\d{{1,2}}|元)\s*年度?"
+    rf"|(?:(?P<digits>\d+(?:,\d{{3}})*(?:\.\d+)?)|(?<![{KANJI}])(?P<kanji>[〇一二三四五六七八九十百千万]+))"
+    rf"(?:\s*(?P<unit>{'|'.join(map(re.escape, _UNITS))}))?"
 )
-_KANJI_NUMERAL_RUN_RE = re.compile(rf"[{_KANJI_NUMERALS}]+")
 _KATAKANA_RUN_RE = re.compile(rf"[{KATAKANA}]{{3,}}")
 _LATIN_WORD_RE = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ][A-Za-zÀ-ÖØ-öø-ɏ'’\-]*[A-Za-zÀ-ÖØ-öø-ɏ]")
 # Names end in words like these; a run of kanji/katakana ending in one is checked whole, so
@@ -70,12 +74,19 @@ def check_grounding(answer_text: str, passages_by_marker: Mapping[int, str]) -> 
     cited = cited_markers(answer_text)
     if not cited:
         return ["回答が資料を一つも引用していません"]
+    if not _has_content(answer_text):
+        return ["回答に引用番号しかありません"]
     problems = [f"[{n}] は提示された資料にありません" for n in cited if n not in passages_by_marker]
     sources = normalize("\n".join(passages_by_marker[n] for n in cited if n in passages_by_marker))
     claims = normalize(MARKER_RE.sub(" ", answer_text))
     problems += _unsupported_numbers(claims, sources)
     problems += _unsupported_names(claims, sources)
     return problems
+
+
+def _has_content(answer_text: str) -> bool:
+    """False for an answer that is only markers and punctuation (small models echo "[1]")."""
+    return any(ch.isalnum() for ch in MARKER_RE.sub("", normalize(answer_text)))
 
 
 def is_abstention(answer_text: str) -> bool:
@@ -94,40 +105,45 @@ def cited_markers(answer_text: str) -> list[int]:
 
 # -- numbers ----------------------------------------------------------------------------
 
+Quantity = tuple[int | str, str]  # (value, unit); unit "" for a bare number
+
 
 def _unsupported_numbers(claims: str, sources: str) -> list[str]:
-    known = numbers_in(sources)
+    """A number with a unit (7社, 20日, 2012年) must occur with that unit: a 7 elsewhere in the
+    passage does not support 1社 → 7社 confusions the other way round. A bare number only
+    needs its value somewhere."""
+    known = quantities_in(sources)
+    known_values = {value for value, _ in known}
     problems = []
-    for era, year in _era_years(claims):
-        if era_to_western(era, year) not in known:
-            problems.append(f"年「{era}{year}年」が引用元にありません")
-    without_eras = _ERA_YEAR_RE.sub(" ", claims)
-    for token in _NUMBER_RE.findall(without_eras):
-        if _number_value(token) not in known:
-            problems.append(f"数値「{token}」が引用元にありません")
-    for match in _KANJI_COUNT_RE.finditer(without_eras):
-        if kanji_number(match.group(1)) not in known:
-            problems.append(f"数値「{match.group(1)}」が引用元にありません")
+    for (value, unit), written in _quantities_with_text(claims):
+        supported = (value, unit) in known if unit else value in known_values
+        if not supported:
+            problems.append(f"数値「{written}」が引用元にありません")
     return problems
 
 
-def numbers_in(text: str) -> set[int | str]:
-    """Every number ``text`` states: digit runs, kanji numerals, and 和暦 years as 西暦.
-
-    Values are ints (so ２１, 21 and 021 are the same number); decimals stay strings.
-    """
-    values: set[int | str] = set()
-    for era, year in _era_years(text):
-        values.add(era_to_western(era, year))
-    values.update(_number_value(token) for token in _NUMBER_RE.findall(text))
-    values.update(kanji_number(run) for run in _KANJI_NUMERAL_RUN_RE.findall(text))
-    return values
+def quantities_in(text: str) -> set[Quantity]:
+    """Every number NFKC ``text`` states, with its unit: digit runs, kanji numerals before a
+    counter, 和暦 years as 西暦 (平成24年 → (2012, "年")). ２１ and 21 are the same number."""
+    return {quantity for quantity, _ in _quantities_with_text(text)}
 
 
-def _era_years(text: str) -> Iterable[tuple[str, int]]:
-    for match in _ERA_YEAR_RE.finditer(text):
-        era, year = match.groups()
-        yield era, 1 if year == "元" else int(year)
+def _quantities_with_text(text: str) -> Iterable[tuple[Quantity, str]]:
+    for match in _QUANTITY_RE.finditer(text):
+        era, era_year, digits, kanji, unit = match.group("era", "ey", "digits", "kanji", "unit")
+        if era:
+            year = 1 if era_year == "元" else int(era_year)
+            yield (era_to_western(era, year), "年"), match.group(0)
+        elif digits:
+            yield (_number_value(digits), _canonical_unit(unit)), match.group(0)
+        elif unit:  # kanji numerals count only before a unit: 一 also starts words (一緒)
+            yield (kanji_number(kanji), _canonical_unit(unit)), match.group(0)
+
+
+def _canonical_unit(unit: str | None) -> str:
+    if not unit:
+        return ""
+    return _UNIT_VARIANTS.get(unit, unit)
 
 
 def _number_value(token: str) -> int | str:

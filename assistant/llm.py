@@ -32,7 +32,7 @@ from assistant.grounding import (
     cited_markers,
     is_abstention,
     names_in,
-    numbers_in,
+    quantities_in,
 )
 from assistant.records import ABSTENTION, Answer, Citation, Passage
 from assistant.spans import normalize
@@ -62,6 +62,9 @@ CONDENSE_PROMPT = """会話の履歴と新しい質問から、履歴を読ま�
 「その」「同社」などの指す言葉は、履歴に出てくる具体的な名前に置き換えてください。
 質問文だけを一行で出力し、答えは書かないでください。"""
 
+# Prompt size drives time to first token (about 100 prompt tokens/s on two CPU cores); three
+# 300-character passages keep it near 10 s while holding the evidence most of the time.
+MAX_PROMPT_PASSAGES = 3
 _CONDENSE_TURNS = 2  # older turns rarely matter and lengthen the prompt
 _CONDENSE_MAX_CHARS = 200
 
@@ -148,6 +151,7 @@ class LLMAnswerer:
         """The generated answer if the passages support it, else ``extractive`` with a notice."""
         if not passages:
             return extractive  # nothing to ground an answer in; the extractive one abstains
+        passages = prompt_passages(passages, extractive)
         try:
             generation = self.generate(question, passages)
         except LLMFailure as failure:
@@ -161,6 +165,7 @@ class LLMAnswerer:
         text = generation.text
         if is_abstention(text):
             return self._abstained(extractive, timings)
+        text = attribute_uncited(text, passage_texts(passages))
         problems = check_grounding(text, passage_texts(passages))
         if problems:
             log.info("generated answer rejected: %s | %s", "; ".join(problems), text)
@@ -175,7 +180,7 @@ class LLMAnswerer:
                 citations=citations,
                 question_type=extractive.question_type,
                 answered_by="llm",
-                retrieved=list(passages),
+                retrieved=list(extractive.retrieved or passages),
                 timings_ms=timings,
                 support=extractive.support,
             )
@@ -219,11 +224,27 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[BaseMess
     ]
 
 
+def prompt_passages(passages: Sequence[Passage], extractive: Answer) -> list[Passage]:
+    """The first ``MAX_PROMPT_PASSAGES`` passages in retrieval order, always including the
+    ones the extractive answer quotes (its evidence is the likeliest answer)."""
+    quoted = {c.chunk_id for c in [*extractive.citations, *extractive.related]}
+    chosen = [p for p in passages if p.chunk.chunk_id in quoted][:MAX_PROMPT_PASSAGES]
+    for passage in passages:
+        if len(chosen) >= MAX_PROMPT_PASSAGES:
+            break
+        if passage not in chosen:
+            chosen.append(passage)
+    return sorted(chosen, key=list(passages).index)
+
+
 def format_passage(marker: int, passage: Passage) -> str:
-    """One passage as delimited data. Angle brackets inside are made full-width so report
-    text cannot close the tag and pose as instructions (NFKC maps them back for checking)."""
-    source = _escape(passage.chunk.source).replace('"', "＂")
-    return f'<passage id="{marker}" source="{source}">\n{_escape(passage.chunk.text)}\n</passage>'
+    """One passage as delimited data, in NFKC: full-width digits and letters cost more tokens
+    and are rarer in a model's training text, and answers are checked in NFKC anyway.
+    Angle brackets inside are made full-width so report text cannot close the tag and pose
+    as instructions."""
+    source = _escape(normalize(passage.chunk.source)).replace('"', "＂")
+    text = _escape(normalize(passage.chunk.text))
+    return f'<passage id="{marker}" source="{source}">\n{text}\n</passage>'
 
 
 def _escape(text: str) -> str:
@@ -282,6 +303,23 @@ def _is_instance(exc: BaseException, qualified_names: tuple[str, ...]) -> bool:
 # -- citations ----------------------------------------------------------------------------
 
 
+def attribute_uncited(text: str, passages_by_marker: dict[int, str]) -> str:
+    """``text`` with a citation added when the model wrote none (small models often forget
+    the markers): the first passage in which every number and name of the answer occurs.
+    An answer with nothing checkable, or supported by no single passage, stays uncited and
+    fails the grounding check."""
+    if cited_markers(text):
+        return text
+    claims = normalize(text)
+    if not quantities_in(claims) and not names_in(claims):
+        return text
+    for marker in sorted(passages_by_marker):
+        cited = f"{text}[{marker}]"
+        if not check_grounding(cited, passages_by_marker):
+            return cited
+    return text
+
+
 def passage_texts(passages: Sequence[Passage]) -> dict[int, str]:
     return {marker: p.chunk.text for marker, p in enumerate(passages, start=1)}
 
@@ -312,13 +350,13 @@ def _sentences_citing(text: str, marker: int) -> str:
 def best_supporting_sentence(claim: str, chunk_text: str) -> tuple[int, int]:
     """``(start, end)`` of the chunk sentence sharing the most checked facts (numbers and
     names) with ``claim``, ties broken by shared character bigrams."""
-    facts_numbers = numbers_in(claim)
+    facts_numbers = quantities_in(claim)
     facts_names = {name.casefold() for name in names_in(claim)}
     claim_bigrams = _char_bigrams(claim)
     best, best_key = (0, len(chunk_text)), (-1.0, -1.0)
     for start, end in split_sentences(chunk_text) or [(0, len(chunk_text))]:
         sentence = normalize(chunk_text[start:end])
-        shared_facts = len(facts_numbers & numbers_in(sentence)) + sum(
+        shared_facts = len(facts_numbers & quantities_in(sentence)) + sum(
             name in sentence.casefold() for name in facts_names
         )
         overlap = len(claim_bigrams & _char_bigrams(sentence)) / (len(claim_bigrams) or 1)

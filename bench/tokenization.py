@@ -6,7 +6,12 @@ evidence (NFKC, whitespace removed). Prints recall@1/3/5 and MRR (within the top
 ``--candidates``) for BM25 with each tokenizer, dense only (e5 in Chroma) and hybrid RRF
 fusion, per question set. DEFAULT_MODE in ingest/tokenizer.py is chosen from this table.
 
-Run from the repository root:  .venv/bin/python bench/tokenization.py [--misses]
+Then the retrieval method step by step, from the previous product (300-character chunks,
+chunk text only, two-way fusion) to the current one: context headers (title + section
+embedded and keyword-indexed with each chunk), the report prior, and the chunk size in
+ingest/settings.py. ``--sweep`` adds the chunk size / overlap table that size was chosen from.
+
+Run from the repository root:  .venv/bin/python bench/tokenization.py [--misses] [--sweep]
 """
 
 from __future__ import annotations
@@ -31,10 +36,14 @@ os.environ.setdefault("REPORTS_MODEL_DIR", str(REPO / ".cache" / "models"))
 import chromadb  # noqa: E402
 from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
-from assistant.retrieval import HybridRetriever, fuse_rankings  # noqa: E402
+from assistant.retrieval import (  # noqa: E402
+    HybridRetriever,
+    fuse_rankings,
+    report_prior_ranking,
+)
 from ingest.chunking import chunk_report  # noqa: E402
 from ingest.embeddings import load_embeddings  # noqa: E402
-from ingest.keyword_index import KeywordIndex, build_bm25  # noqa: E402
+from ingest.keyword_index import KeywordIndex, build_bm25, build_report_bm25  # noqa: E402
 from ingest.loaders import load_report  # noqa: E402
 from ingest.pipeline import Candidate, discover  # noqa: E402
 from ingest.records import Chunk  # noqa: E402
@@ -44,6 +53,7 @@ from ingest.tokenizer import (  # noqa: E402
     DEFAULT_MODE,
     bigram_tokens,
     combined_tokens,
+    entity_terms,
     sudachi_tokens,
     tokenize,
 )
@@ -54,6 +64,9 @@ QUESTION_SETS = {
 }
 REPORT_DIRS = (REPO / "corpus", REPO / "tests" / "fixtures" / "reports")
 CUTOFFS = (1, 3, 5)
+PREVIOUS_CHUNKING = (300, 1)  # (chunk_size, overlap) of the product before context headers
+SWEEP_SIZES = (200, 300, 400, 500, 700)
+SWEEP_OVERLAPS = (0, 1, 2)
 
 # name -> tokenizer. The three product modes, plus the variants their choices rest on.
 TOKENIZERS: dict[str, Callable[[str], list[str]]] = {
@@ -101,6 +114,11 @@ class Scores:
 
 
 def build_chunks(settings: Settings) -> list[Chunk]:
+    """Chunks of every report at the configured size and overlap."""
+    return chunk_reports(settings, settings.chunk_size, settings.chunk_overlap)
+
+
+def chunk_reports(settings: Settings, size: int, overlap: int) -> list[Chunk]:
     """Chunks of every report, made the way the ingest makes them."""
     chunks: list[Chunk] = []
     for candidate in discover(REPORT_DIRS):
@@ -113,11 +131,7 @@ def build_chunks(settings: Settings) -> list[Chunk]:
                 max_bytes=int(settings.max_file_mb * 1024 * 1024),
             )
         )
-        chunks.extend(
-            chunk_report(
-                report, max_chars=settings.chunk_size, overlap_sentences=settings.chunk_overlap
-            )
-        )
+        chunks.extend(chunk_report(report, max_chars=size, overlap_sentences=overlap))
     return chunks
 
 
@@ -138,10 +152,13 @@ def load_questions(path: Path, chunks: list[Chunk]) -> tuple[list[Question], lis
     return questions, unmatched
 
 
-def dense_collection(chunks: list[Chunk], vectors: list[list[float]]):
+def dense_collection(chunks: list[Chunk], vectors: list[list[float]], name: str = "bench_chunks"):
     client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+    # Ephemeral clients share one in-memory store per process: start from an empty collection.
+    if name in {c.name for c in client.list_collections()}:
+        client.delete_collection(name)
     collection = client.get_or_create_collection(
-        "bench_chunks", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
     )
     collection.add(
         ids=[c.chunk_id for c in chunks],
@@ -196,6 +213,97 @@ def fused_rankings(
         ]
         for qid in dense
     }
+
+
+def with_report_prior(
+    chunks: list[Chunk],
+    questions: list[Question],
+    dense: dict[str, list[str]],
+    keyword: dict[str, list[str]],
+    rrf_k: int,
+    tokenizer=combined_tokens,
+) -> dict[str, list[str]]:
+    """The retriever's fusion with the report prior (same functions as HybridRetriever)."""
+    rows = [(c.chunk_id, c.source, " ".join(tokenizer(c.indexed_text()))) for c in chunks]
+    reports = build_report_bm25(0, "bench", rows)
+    source_of = {c.chunk_id: c.source for c in chunks}
+    rankings = {}
+    for q in questions:
+        tokens = [t for term in entity_terms(q.question) for t in tokenizer(term)]
+        scores = dict(zip(reports.chunk_ids, reports.scores(tokens).tolist(), strict=True))
+        base = [i for i, _ in fuse_rankings(dense[q.qid], keyword[q.qid], rrf_k=rrf_k)]
+        prior = report_prior_ranking(base, source_of, {s: v for s, v in scores.items() if v > 0})
+        fused = fuse_rankings(dense[q.qid], keyword[q.qid], rrf_k=rrf_k, prior_ids=prior)
+        rankings[q.qid] = [i for i, _ in fused]
+    return rankings
+
+
+@dataclass
+class MethodRun:
+    """Rankings of one chunking for: hybrid on chunk text, + context headers, + report prior."""
+
+    chunks: list[Chunk]
+    questions: dict[str, list[Question]]
+    systems: dict[str, dict[str, list[str]]]
+    collection: object = None  # Chroma collection of the header-embedded chunks
+
+
+def method_steps(
+    settings: Settings, embeddings, size: int, overlap: int, args, *, plain: bool = True
+) -> MethodRun:
+    chunks = chunk_reports(settings, size, overlap)
+    question_sets = {}
+    for name, path in QUESTION_SETS.items():
+        if path.exists():
+            questions, unmatched = load_questions(path, chunks)
+            # A question whose evidence no chunk holds whole counts as a miss, not left out.
+            question_sets[name] = questions + [
+                Question(qid, "", "", "", set()) for qid in unmatched
+            ]
+    everyone = [q for qs in question_sets.values() for q in qs if q.question]
+    question_sets["all"] = [q for qs in list(question_sets.values()) for q in qs]
+    label = f"{size}/{overlap}"
+    systems: dict[str, dict[str, list[str]]] = {}
+    keyword_tokens = TOKENIZERS[DEFAULT_MODE]
+    if plain:
+        vectors = embeddings.embed_documents([c.text for c in chunks])
+        dense = dense_rankings(
+            dense_collection(chunks, vectors, "plain"), embeddings, everyone, args.candidates
+        )
+        keyword, _ = keyword_rankings(chunks, everyone, keyword_tokens, args.candidates)
+        systems[f"{label} hybrid, chunk text"] = fused_rankings(dense, keyword, args.rrf_k)
+    headed = [_HeadedChunk(c) for c in chunks]
+    collection = dense_collection(
+        chunks, embeddings.embed_documents([c.indexed_text() for c in chunks]), "headed"
+    )
+    dense = dense_rankings(collection, embeddings, everyone, args.candidates)
+    keyword, _ = keyword_rankings(headed, everyone, keyword_tokens, args.candidates)
+    systems[f"{label} + context headers"] = fused_rankings(dense, keyword, args.rrf_k)
+    systems[f"{label} + report prior"] = with_report_prior(
+        chunks, everyone, dense, keyword, args.rrf_k
+    )
+    for rankings in systems.values():
+        rankings.update({q.qid: [] for qs in question_sets.values() for q in qs if not q.question})
+    return MethodRun(chunks, question_sets, systems, collection)
+
+
+@dataclass
+class _HeadedChunk:
+    """A chunk whose ``text`` is what the keyword index tokenizes (header + text)."""
+
+    chunk: Chunk
+
+    @property
+    def chunk_id(self) -> str:
+        return self.chunk.chunk_id
+
+    @property
+    def source(self) -> str:
+        return self.chunk.source
+
+    @property
+    def text(self) -> str:
+        return self.chunk.indexed_text()
 
 
 def score(rankings: dict[str, list[str]], questions: Iterable[Question]) -> Scores:
@@ -328,6 +436,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rrf-k", type=int, default=60)
     parser.add_argument("--misses", action="store_true", help="list questions ranked below 3")
     parser.add_argument(
+        "--sweep", action="store_true", help="also measure every chunk size and overlap"
+    )
+    parser.add_argument(
         "--latency", type=int, metavar="N", help="only time keyword search at N chunks"
     )
     args = parser.parse_args(argv)
@@ -379,16 +490,35 @@ def main(argv: list[str] | None = None) -> None:
         },
         question_sets,
     )
-    default_hybrid = systems[f"hybrid e5 + {DEFAULT_MODE}"]
+    print("\nretrieval method, step by step (e5 + BM25 " + DEFAULT_MODE + ", RRF)")
+    steps = method_steps(settings, embeddings, *PREVIOUS_CHUNKING, args)
+    current = (settings.chunk_size, settings.chunk_overlap)
+    final = (
+        steps
+        if current == PREVIOUS_CHUNKING
+        else method_steps(settings, embeddings, *current, args, plain=False)
+    )
+    print_table({**steps.systems, **(final.systems if final is not steps else {})}, final.questions)
+    if args.sweep:
+        print("\nchunk size / overlap sweep (context headers + report prior)")
+        for size in SWEEP_SIZES:
+            for overlap in SWEEP_OVERLAPS:
+                run = method_steps(settings, embeddings, size, overlap, args, plain=False)
+                print_table(
+                    {f"{size}/{overlap}": run.systems[f"{size}/{overlap} + report prior"]},
+                    run.questions,
+                )
+    product = final.systems[f"{current[0]}/{current[1]} + report prior"]
+    answerable = [q for q in final.questions["all"] if q.question]
     print(
         "\n"
         + check_retriever_matches(
-            chunks, collection, embeddings, everyone, default_hybrid, args.candidates
+            final.chunks, final.collection, embeddings, answerable, product, args.candidates
         )
     )
     if args.misses:
-        print(f"\nquestions ranked below 3 by hybrid e5 + {DEFAULT_MODE}:")
-        print_misses(default_hybrid, everyone, chunks)
+        print("\nquestions ranked below 3 by the product's retrieval:")
+        print_misses(product, answerable, final.chunks)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,15 @@ from pathlib import Path
 import numpy as np
 
 from ingest.records import Chunk
-from ingest.tokenizer import DEFAULT_MODE, MODES, tokenize
+from ingest.tokenizer import DEFAULT_MODE, MODES, entity_terms, tokenize
 
 BM25_K1 = 1.2
 BM25_B = 0.75
 BUSY_TIMEOUT_S = 30.0
 _ID_BATCH = 500  # stays far below SQLite's bound-parameter limit
+# What a row's tokens were made from. "2": title + section heading + text (Chunk.indexed_text);
+# rows of an older format are re-tokenized by the ingest's reconcile (needs_rebuild()).
+ROW_FORMAT = "2"
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS kw_chunks (
@@ -107,6 +110,20 @@ class Bm25:
         return np.isin(self.doc_sources, codes)
 
 
+def build_report_bm25(generation: int, mode: str, rows: list[tuple[str, str, str]]) -> Bm25:
+    """BM25 over whole reports: one document per source, the tokens of all its chunks.
+
+    Its ``chunk_ids`` are source names. Scored with a question's entity terms it says
+    which report a question is about (the report prior in retrieval).
+    """
+    by_source: dict[str, list[str]] = {}
+    for _, source, tokens in rows:
+        by_source.setdefault(source, []).append(tokens)
+    return build_bm25(
+        generation, mode, [(source, source, " ".join(t)) for source, t in by_source.items()]
+    )
+
+
 def build_bm25(generation: int, mode: str, rows: list[tuple[str, str, str]]) -> Bm25:
     """BM25 Okapi statistics from (chunk_id, source, space-joined tokens) rows.
 
@@ -163,7 +180,7 @@ class KeywordIndex:
         self.mode = mode
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
-        self._bm25: Bm25 | None = None
+        self._bm25: tuple[Bm25, Bm25] | None = None
 
     # -- connection and transactions -------------------------------------------------------
 
@@ -190,6 +207,7 @@ class KeywordIndex:
             "INSERT OR IGNORE INTO kw_meta (key, value) VALUES ('tokenizer_mode', ?)",
             (self.mode,),
         )
+        _set_row_format(conn)
 
     @contextmanager
     def _writing(self, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
@@ -274,6 +292,7 @@ class KeywordIndex:
                 "INSERT OR REPLACE INTO kw_meta (key, value) VALUES ('tokenizer_mode', ?)",
                 (self.mode,),
             )
+            _set_row_format(db)
             _bump_generation(db)
         return len(rows)
 
@@ -288,6 +307,7 @@ class KeywordIndex:
                 "INSERT OR REPLACE INTO kw_meta (key, value) VALUES ('tokenizer_mode', ?)",
                 (self.mode,),
             )
+            _set_row_format(db)
             return self.mode
         return _stored_mode(db) or self.mode
 
@@ -299,7 +319,7 @@ class KeywordIndex:
                 c.source,
                 c.text,
                 json.dumps(c.metadata(), ensure_ascii=False),
-                " ".join(tokenize(c.text, mode)),
+                " ".join(tokenize(c.indexed_text(), mode)),
             )
             for c in chunks
         ]
@@ -351,8 +371,11 @@ class KeywordIndex:
             return _stored_mode(self._connection()) or self.mode
 
     def needs_rebuild(self) -> bool:
-        """True when the stored rows were tokenized with a mode other than ``self.mode``."""
-        return self.stored_mode() != self.mode
+        """True when the stored rows were tokenized with a mode other than ``self.mode``, or
+        from other text than ``ROW_FORMAT`` says (an index written by an older version)."""
+        with self._lock:
+            stored_format = _stored_row_format(self._connection())
+        return self.stored_mode() != self.mode or stored_format != ROW_FORMAT
 
     def check(self) -> bool:
         """False when the SQLite file is corrupt (then rebuild it from Chroma)."""
@@ -376,18 +399,33 @@ class KeywordIndex:
     ) -> list[tuple[str, float]]:
         """Top ``k`` (chunk_id, BM25 score) for ``query``, best first; only chunks that share
         a token with the query. ``sources`` restricts the hits to those reports."""
-        bm25 = self._current_bm25()
+        bm25, _ = self._current_bm25()
         return bm25.top(tokenize(query, bm25.mode), k, sources)
 
-    def _current_bm25(self) -> Bm25:
-        """The cached statistics, rebuilt when the generation moved (a cheap one-row read)."""
+    def report_scores(self, query: str, sources: Iterable[str] | None = None) -> dict[str, float]:
+        """BM25 of each report (``sources`` only, when given) for the names ``query`` mentions
+        (``entity_terms``); ``{}`` when it names nothing any report contains.
+
+        Whole reports are scored, not chunks: 「四日市市」 appears in the title of its report
+        but rarely in the chunk that answers, so the report is the unit that knows the name.
+        """
+        _, reports = self._current_bm25()
+        tokens = [t for term in entity_terms(query) for t in tokenize(term, reports.mode)]
+        scores = reports.scores(tokens)
+        if sources is not None:
+            scores = np.where(reports.source_mask(sources), scores, 0.0)
+        return {s: float(v) for s, v in zip(reports.chunk_ids, scores, strict=True) if v > 0}
+
+    def _current_bm25(self) -> tuple[Bm25, Bm25]:
+        """The cached statistics (chunks, reports), rebuilt when the generation moved (a cheap
+        one-row read)."""
         with self._lock:
             generation = self.generation()
-            if self._bm25 is None or self._bm25.generation != generation:
+            if self._bm25 is None or self._bm25[0].generation != generation:
                 self._bm25 = self._load_bm25()
             return self._bm25
 
-    def _load_bm25(self) -> Bm25:
+    def _load_bm25(self) -> tuple[Bm25, Bm25]:
         conn = self._connection()
         conn.execute("BEGIN")  # one snapshot: the rows belong to the generation we record
         try:
@@ -400,7 +438,7 @@ class KeywordIndex:
             ).fetchall()
         finally:
             conn.execute("COMMIT")
-        return build_bm25(generation, mode, rows)
+        return build_bm25(generation, mode, rows), build_report_bm25(generation, mode, rows)
 
 
 def _has_schema(conn: sqlite3.Connection) -> bool:
@@ -413,6 +451,17 @@ def _has_schema(conn: sqlite3.Connection) -> bool:
 def _stored_mode(conn: sqlite3.Connection) -> str | None:
     row = conn.execute("SELECT value FROM kw_meta WHERE key = 'tokenizer_mode'").fetchone()
     return row[0] if row else None
+
+
+def _stored_row_format(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM kw_meta WHERE key = 'row_format'").fetchone()
+    return row[0] if row else None
+
+
+def _set_row_format(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO kw_meta (key, value) VALUES ('row_format', ?)", (ROW_FORMAT,)
+    )
 
 
 def _bump_generation(conn: sqlite3.Connection) -> None:

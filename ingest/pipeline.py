@@ -37,7 +37,11 @@ from ingest.settings import Settings
 log = logging.getLogger(__name__)
 
 # Bump when loading, repair or chunking change their output: every report is then re-chunked.
-PIPELINE_VERSION = "1"
+# "2": chunks are embedded with their title and section heading (Chunk.indexed_text).
+PIPELINE_VERSION = "2"
+# Chroma metadata key: how many leading characters of a stored document are the context
+# header (embedded, never cited); the chunk text is the rest.
+HEADER_CHARS = "header_chars"
 # Files that live beside reports but are not reports (question sets, metadata sidecars).
 IGNORED_SUFFIXES = (".meta.json", ".jsonl")
 Progress = Callable[[int, int, str], None]
@@ -98,6 +102,23 @@ def with_stable_id(chunk: Chunk) -> Chunk:
     metadata.pop("chunk_id")
     payload = json.dumps(metadata, sort_keys=True, ensure_ascii=False) + "\n" + chunk.text
     return replace(chunk, chunk_id=hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32])
+
+
+def chroma_document(chunk: Chunk) -> Document:
+    """What Chroma stores for ``chunk``: the text that is embedded is the context header plus
+    the chunk text; ``header_chars`` says where the citable chunk text starts."""
+    header = chunk.context_header()
+    return Document(
+        page_content=header + chunk.text,
+        metadata={**chunk.metadata(), HEADER_CHARS: len(header)},
+        id=chunk.chunk_id,
+    )
+
+
+def chunk_from_chroma(document: str, metadata: dict) -> Chunk:
+    """The chunk a stored Chroma record holds (inverse of ``chroma_document``; records
+    written before headers existed have no ``header_chars`` and are taken whole)."""
+    return Chunk.from_metadata(document[int(metadata.get(HEADER_CHARS, 0)) :], metadata)
 
 
 @contextmanager
@@ -273,9 +294,7 @@ class Ingestor:
     def _write(self, source, title, path, chunks, previous, metadata) -> None:
         manager = store.record_manager(self.settings)
         old_ids = set(manager.list_keys(group_ids=[source]))
-        documents = [
-            Document(page_content=c.text, metadata=c.metadata(), id=c.chunk_id) for c in chunks
-        ]
+        documents = [chroma_document(c) for c in chunks]
         langchain_index(
             documents,
             manager,
@@ -353,8 +372,8 @@ class Ingestor:
     def _rebuild_from_chroma(self, collection) -> str:
         """The keyword index or catalog is unreadable: rebuild both from Chroma's copy."""
         chunks = [
-            Chunk.from_metadata(text, metadata)
-            for _id, text, metadata in store.iter_chroma_records(collection)
+            chunk_from_chroma(document, metadata)
+            for _id, document, metadata in store.iter_chroma_records(collection)
         ]
         self.keyword_index.rebuild(chunks)
         by_source: dict[str, list[Chunk]] = {}

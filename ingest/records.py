@@ -87,6 +87,20 @@ class Chunk:
     page: int | None = None
     doc_hash: str = ""  # hash of the whole repaired report this chunk belongs to
 
+    def context_header(self) -> str:
+        """The report title and section heading, one line: searched with the chunk, never cited.
+
+        A passage such as 「調印式には市長が出席した」 does not say which city or which agreement
+        it is about; its title and heading do. Embedding and keyword-indexing them with the text
+        lifted recall@3 from 0.77 to 0.83 (bench/tokenization.py, 149 questions, 8 reports).
+        """
+        parts = [p for p in (self.title, self.section) if p and p.strip()]
+        return " / ".join(parts) + "\n" if parts else ""
+
+    def indexed_text(self) -> str:
+        """What retrieval matches against: ``context_header() + text``."""
+        return self.context_header() + self.text
+
     def metadata(self) -> dict:
         """Chroma-safe metadata (no None values)."""
         data = asdict(self)

@@ -39,6 +39,7 @@ _KANJI_CHAR = re.compile(f"[{_KANJI}]")
 # A Japanese run, or a run of other letters/digits (Latin, accented, Hangul, ...).
 _RUNS = re.compile(f"(?P<ja>{_JAPANESE_CHAR}+)|(?P<word>(?:(?!{_JAPANESE_CHAR})[^\\W_])+)")
 _HAS_JAPANESE = re.compile(_JAPANESE_CHAR)
+_LATIN_NAME = re.compile(r"[a-z][a-z0-9&.\-]*[a-z0-9]")  # after normalize(): lowercase
 
 
 def normalize(text: str) -> str:
@@ -95,6 +96,22 @@ def sudachi_tokens(text: str, *, split_mode: str = SUDACHI_SPLIT_MODE) -> list[s
             if word and _RUNS.search(word):
                 tokens.append(word)
     return tokens
+
+
+def entity_terms(text: str) -> list[str]:
+    """The names in ``text`` that say which report it is about: proper nouns (places,
+    people, organisations: 四日市市, バイエルン, JETRO) and Latin-letter words (ARD, OPI).
+
+    Sudachi tags acronyms it does not know as common nouns, hence the Latin rule. Used by
+    the report prior in retrieval: a question naming 四日市市 should prefer that report.
+    """
+    terms: list[str] = []
+    for piece in _pieces(normalize(text), _SUDACHI_MAX_CHARS):
+        for morpheme in _thread_tokenizer(SUDACHI_SPLIT_MODE).tokenize(piece):
+            surface = morpheme.surface().strip()
+            if morpheme.part_of_speech()[1] == "固有名詞" or _LATIN_NAME.fullmatch(surface):
+                terms.append(surface)
+    return terms
 
 
 def _pieces(text: str, size: int) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import check_grounding, cited_markers, is_abstention, numbers_in
+from assistant.grounding import check_grounding, cited_markers, is_abstention, quantities_in
 from assistant.records import ABSTENTION
 
 PASSAGES = {
@@ -42,7 +42,7 @@ def test_numbers_dates_and_names_may_be_written_differently(answer):
 
 def test_an_invented_number_is_rejected():
     problems = check_grounding("市内中小企業8社が参加しました[2]。", PASSAGES)
-    assert problems == ["数値「8」が引用元にありません"]
+    assert problems == ["数値「8社」が引用元にありません"]
 
 
 def test_an_invented_year_in_either_calendar_is_rejected():
@@ -90,6 +90,11 @@ def test_an_answer_without_any_citation_is_rejected():
     ]
 
 
+@pytest.mark.parametrize("answer", ["[1]", "[1]。", " [1][2] "])
+def test_an_answer_that_is_only_citation_markers_is_rejected(answer):
+    assert check_grounding(answer, PASSAGES) == ["回答に引用番号しかありません"]
+
+
 def test_the_abstention_sentence_passes_without_citations():
     assert check_grounding(ABSTENTION, PASSAGES) == []
     assert is_abstention(f" {ABSTENTION}\n")
@@ -104,7 +109,23 @@ def test_cited_markers_are_distinct_in_order_and_read_full_width():
     assert cited_markers("A[2]。B[1]。C[2]。D［３］") == [2, 1, 3]
 
 
-def test_numbers_in_reads_digits_kanji_and_era_years():
-    assert {2012, 24, 11, 20, 21} <= numbers_in("平成 24 年 11 月 20 日、翌２１日")
-    assert 1000 in numbers_in("1,000人")
-    assert 7 in numbers_in("七社")
+def test_quantities_keep_their_units_and_read_kanji_and_era_years():
+    assert {(2012, "年"), (11, "月"), (20, "日"), (21, "日")} <= quantities_in(
+        "平成 24 年 11 月 20 日、翌21日"
+    )
+    assert (1000, "人") in quantities_in("1,000人")
+    assert (7, "社") in quantities_in("七社")
+    assert (3, "か国") in quantities_in("3カ国")
+    assert not quantities_in("統一して一緒に十分な")
+
+
+def test_a_number_must_come_with_the_same_unit():
+    # The passage has 7社 and the days 16, 20, 21, 25: a 1社 or 20社 is not supported by them.
+    assert check_grounding("市内中小企業20社が参加しました[2]。", {2: MISSION_WITH_DATES})
+    assert check_grounding("16社が参加しました[2]。", {2: MISSION_WITH_DATES})
+    assert check_grounding("7社が参加しました[2]。", {2: MISSION_WITH_DATES}) == []
+
+
+MISSION_WITH_DATES = (
+    "平成24年11月16日から25日にかけて、市内中小企業７社が参加しました。20日と21日に協定。"
+)

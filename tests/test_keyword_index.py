@@ -14,7 +14,7 @@ def make_chunk(source: str, n: int, text: str) -> Chunk:
         text=text,
         source=source,
         title=f"{source} title",
-        section="■協定",
+        section="■これまでの経緯",
         start=n * 100,
         end=n * 100 + len(text),
         content_hash=sha256_text(text),
@@ -196,3 +196,48 @@ def test_check_detects_a_corrupt_file(tmp_path, index):
 def test_unknown_mode_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="bigram"):
         KeywordIndex(tmp_path / "kw.sqlite3", mode="mecab")
+
+
+# -- context headers and the report prior ---------------------------------------------------
+
+
+def test_title_and_section_are_searchable_but_not_part_of_the_text(tmp_path):
+    chunk = Chunk(
+        chunk_id="nabari#0",
+        text="調印式には市長が出席しました。",
+        source="nabari.txt",
+        title="名張市とダナン市の協力協定",
+        section="ＤＩＰＣとの調印について",
+        start=0,
+        end=15,
+        content_hash=sha256_text("調印式には市長が出席しました。"),
+    )
+    with KeywordIndex(tmp_path / "kw.sqlite3", mode="bigram") as kw:
+        kw.replace_source("nabari.txt", [chunk])
+        assert ids(kw.search("ダナン", k=5)) == ["nabari#0"]  # only in the title
+        assert ids(kw.search("DIPC", k=5)) == ["nabari#0"]  # only in the heading
+        assert kw.get(["nabari#0"])[0].text == "調印式には市長が出席しました。"
+
+
+def test_rows_from_before_context_headers_need_a_rebuild(index):
+    with index._writing(None) as db:  # what an index written by the previous version holds
+        db.execute("DELETE FROM kw_meta WHERE key = 'row_format'")
+    assert index.needs_rebuild()
+    index.rebuild(TSU + YOKKAICHI)
+    assert not index.needs_rebuild()
+
+
+def test_report_scores_name_the_report_a_question_is_about(index):
+    scores = index.report_scores("四日市市の覚書はいつ締結しましたか？")
+    # 津市 shares the character 市 (bigram mode keeps kanji unigrams), so it scores too, lower.
+    assert max(scores, key=scores.get) == "yokkaichi.txt"
+    assert scores["yokkaichi.txt"] > 3 * scores.get("tsu.txt", 0.0)
+    assert set(index.report_scores("ＯＰＩとの協定について")) == {"tsu.txt"}  # acronym
+
+
+def test_report_scores_are_empty_for_a_question_naming_nothing(index):
+    assert index.report_scores("協定を締結したのはいつですか？") == {}
+
+
+def test_report_scores_respect_the_source_filter(index):
+    assert index.report_scores("四日市市と津市", sources=["tsu.txt"]).keys() == {"tsu.txt"}

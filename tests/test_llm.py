@@ -21,6 +21,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from assistant.citations import is_verbatim
 from assistant.extractive import answer_extractively
 from assistant.llm import (
+    MAX_PROMPT_PASSAGES,
     NOTICE_BAD_RESPONSE,
     NOTICE_CUT,
     NOTICE_LLM_FOUND_NOTHING,
@@ -30,6 +31,7 @@ from assistant.llm import (
     NOTICE_UNREACHABLE,
     LLMAnswerer,
     answer_messages,
+    prompt_passages,
 )
 from assistant.records import ABSTENTION, Answer, Passage
 from ingest.records import Chunk, sha256_text
@@ -137,6 +139,33 @@ def test_a_citation_of_a_passage_that_does_not_exist_is_rejected():
         question, PASSAGES, extractive(question)
     )
     assert answer.answered_by == "extractive" and answer.notice == NOTICE_UNGROUNDED
+
+
+def test_an_answer_without_markers_is_attributed_to_the_passage_that_supports_it():
+    question = "欧州ミッション団には何社参加した？"
+    answer = answerer_saying("市内中小企業7社が参加しました。").answer(
+        question, PASSAGES, extractive(question)
+    )
+    assert answer.answered_by == "llm"
+    assert [c.chunk_id for c in answer.citations] == ["tsu-2"]
+
+
+def test_an_answer_without_markers_and_without_support_is_rejected():
+    question = "欧州ミッション団には何社参加した？"
+    for unsupported in ("市内中小企業1社が参加しました。", "多くの企業が参加しました。"):
+        answer = answerer_saying(unsupported).answer(question, PASSAGES, extractive(question))
+        assert answer.answered_by == "extractive" and answer.llm_rejected, unsupported
+
+
+def test_the_prompt_holds_at_most_three_passages_including_the_extractive_evidence():
+    many = [passage(f"津市の報告書の別の段落です。番号{i}。", i) for i in range(1, 5)]
+    evidence = passage(MISSION, 5)
+    retrieved = [*many, evidence]
+    question = "欧州ミッション団には何社参加した？"
+    chosen = prompt_passages(retrieved, answer_extractively(question, retrieved))
+    assert len(chosen) == MAX_PROMPT_PASSAGES == 3
+    assert evidence in chosen
+    assert chosen == sorted(chosen, key=retrieved.index)  # still in retrieval order
 
 
 # -- abstention -----------------------------------------------------------------------------

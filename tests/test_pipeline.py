@@ -225,3 +225,52 @@ def test_a_japanese_pdf_is_chunked_with_page_numbers(settings, tmp_path, countin
     assert page_of == {"概要": 1, "今後の予定": 2}
     assert any("ナント市の産業振興機関と協力協定を締結しました。" in c.text for c in chunks), [c.text for c in chunks]
     assert {c.title for c in chunks} == {"亀山市とナント市の協力協定"}
+
+
+# -- context headers: embedded with the chunk, never part of what is cited -------------------
+
+
+def _header_chunk():
+    from ingest.records import Chunk, sha256_text
+
+    text = "調印式には市長が出席しました。"
+    return Chunk(
+        chunk_id="c1",
+        text=text,
+        source="ise.txt",
+        title="伊勢市とヴォー州の協力協定",
+        section="SPEVとの協力協定への調印について",
+        start=10,
+        end=10 + len(text),
+        content_hash=sha256_text(text),
+    )
+
+
+def test_chroma_document_embeds_title_and_section_and_gives_back_the_exact_chunk():
+    from ingest.pipeline import chroma_document, chunk_from_chroma
+
+    chunk = _header_chunk()
+    document = chroma_document(chunk)
+    assert document.page_content.startswith("伊勢市とヴォー州の協力協定 / SPEVとの協力協定")
+    assert document.page_content.endswith(chunk.text)
+    assert chunk_from_chroma(document.page_content, document.metadata) == chunk
+
+
+def test_records_stored_before_headers_are_read_whole():
+    from ingest.pipeline import chunk_from_chroma
+
+    chunk = _header_chunk()
+    assert chunk_from_chroma(chunk.text, chunk.metadata()) == chunk
+
+
+def test_rebuilt_keyword_index_holds_chunk_text_without_headers(settings, reports_dir, counting):
+    Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    stored = store.open_collection(settings).get(include=["documents", "metadatas"])
+    with KeywordIndex(settings.catalog_path) as index:
+        before = {c.chunk_id: c.text for c in index.all_chunks()}
+    settings.catalog_path.unlink()  # lost: the next run rebuilds it from Chroma
+    Ingestor(settings, embeddings=counting).reconcile()
+    with KeywordIndex(settings.catalog_path) as index:
+        after = {c.chunk_id: c.text for c in index.all_chunks()}
+    assert after == before
+    assert all(m["header_chars"] > 0 for m in stored["metadatas"])

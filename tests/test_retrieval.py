@@ -11,7 +11,12 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from assistant.retrieval import HybridRetriever, fuse_rankings, reciprocal_rank_fusion
+from assistant.retrieval import (
+    HybridRetriever,
+    fuse_rankings,
+    reciprocal_rank_fusion,
+    report_prior_ranking,
+)
 from ingest.keyword_index import KeywordIndex
 from ingest.records import Chunk, sha256_text
 
@@ -127,7 +132,7 @@ def test_chunk_found_by_both_retrievers_comes_first(retriever, keyword_index):
     keyword_order = [i for i, _ in keyword_index.search(QUERY, k=30)]
     assert keyword_order[:2] == [BAVARIA.chunk_id, TRADE_FAIR.chunk_id]  # バイエルン is rare
 
-    passages = retriever.search(QUERY)
+    passages = retriever.model_copy(update={"report_prior_weight": 0.0}).search(QUERY)
 
     # BAVARIA: dense 3 + keyword 1 beats LYON: dense 1 + keyword 3 (協定/締結 only).
     assert ids(passages)[0] == BAVARIA.chunk_id
@@ -140,7 +145,7 @@ def test_chunk_found_by_both_retrievers_comes_first(retriever, keyword_index):
 
 
 def test_weights_switch_a_retriever_off(retriever):
-    dense_only = retriever.model_copy(update={"keyword_weight": 0.0})
+    dense_only = retriever.model_copy(update={"keyword_weight": 0.0, "report_prior_weight": 0.0})
     assert ids(dense_only.search(QUERY)) == [
         LYON.chunk_id,
         WEATHER.chunk_id,
@@ -207,3 +212,74 @@ def test_timings_of_the_last_search(retriever):
     retriever.search(QUERY)
     assert set(retriever.timings) == {"dense", "keyword", "fusion", "total"}
     assert retriever.timings["total"] >= retriever.timings["keyword"] >= 0
+
+
+# -- report prior ----------------------------------------------------------------------------
+
+YOKKAICHI_NAMED = make_chunk("yokkaichi.txt", 0, "四日市市とバイエルン州の機関が覚書を締結した。")
+YOKKAICHI_SIGNING = make_chunk("yokkaichi.txt", 1, "調印式には市長が出席した。")
+TSU_NAMED = make_chunk("tsu.txt", 0, "津市とパリ地域の機関が協定を締結した。")
+TSU_SIGNING = make_chunk("tsu.txt", 1, "調印式には市長と企業の代表が出席した。")
+NAMING_QUERY = "四日市市の調印式に出席したのは誰？"
+UNNAMED_QUERY = "調印式に出席したのは誰？"
+
+
+@pytest.fixture
+def twin_reports(collection, keyword_index):
+    """Two reports on twin subjects: without the prior, 津市's signing passage comes first
+    (dense rank 1, keyword rank 2) and 四日市市's second (dense rank 3, keyword rank 1)."""
+    vectors = {
+        TSU_SIGNING: [1.0, 0.0, 0.0],
+        TSU_NAMED: [0.9, math.sqrt(1 - 0.81), 0.0],
+        YOKKAICHI_SIGNING: [0.8, 0.6, 0.0],
+        YOKKAICHI_NAMED: [0.0, 1.0, 0.0],
+    }
+    for chunk, vector in vectors.items():
+        add_to_chroma(collection, chunk, vector)
+    keyword_index.replace_source("tsu.txt", [TSU_NAMED, TSU_SIGNING])
+    keyword_index.replace_source("yokkaichi.txt", [YOKKAICHI_NAMED, YOKKAICHI_SIGNING])
+    query_vector = [1.0, 0.0, 0.0]
+    return HybridRetriever(
+        collection=collection,
+        keyword_index=keyword_index,
+        embeddings=TableEmbeddings({NAMING_QUERY: query_vector, UNNAMED_QUERY: query_vector}),
+        k=4,
+    )
+
+
+def test_report_prior_prefers_the_report_the_question_names(twin_reports):
+    without_prior = twin_reports.model_copy(update={"report_prior_weight": 0.0})
+    assert ids(without_prior.search(NAMING_QUERY))[0] == TSU_SIGNING.chunk_id
+
+    passages = twin_reports.search(NAMING_QUERY)
+
+    assert ids(passages)[0] == YOKKAICHI_SIGNING.chunk_id
+    assert (passages[0].dense_rank, passages[0].keyword_rank) == (3, 1)
+
+
+def test_report_prior_changes_nothing_for_a_question_naming_no_report(twin_reports):
+    without_prior = twin_reports.model_copy(update={"report_prior_weight": 0.0})
+    assert ids(twin_reports.search(UNNAMED_QUERY)) == ids(without_prior.search(UNNAMED_QUERY))
+
+
+def test_report_prior_changes_nothing_within_one_report(twin_reports):
+    without_prior = twin_reports.model_copy(update={"report_prior_weight": 0.0})
+    only_tsu = ["tsu.txt"]
+    with_prior = twin_reports.search(NAMING_QUERY, sources=only_tsu)
+    assert ids(with_prior) == ids(without_prior.search(NAMING_QUERY, sources=only_tsu))
+    assert [p.score for p in with_prior] == [
+        p.score for p in without_prior.search(NAMING_QUERY, sources=only_tsu)
+    ]
+
+
+def test_report_prior_ranking_orders_by_report_and_keeps_ties_in_order():
+    source_of = {"a1": "a", "b1": "b", "a2": "a", "c1": "c"}
+    ranked = ["a1", "b1", "a2", "c1"]
+    assert report_prior_ranking(ranked, source_of, {"b": 2.0, "a": 1.0}) == [
+        "b1",
+        "a1",
+        "a2",
+        "c1",
+    ]
+    assert report_prior_ranking(ranked, source_of, {}) == []
+    assert report_prior_ranking(["a1", "a2"], source_of, {"a": 3.0}) == []

@@ -95,3 +95,16 @@ def test_sudachi_works_from_several_threads_at_once():
         t.join()
     assert not errors
     assert len(results) == 80 and all(r == results[0] for r in results)
+
+
+def test_entity_terms_are_the_names_a_question_mentions():
+    from ingest.tokenizer import entity_terms
+
+    assert entity_terms("四日市市とＢＩＷの覚書の有効期間は？") == ["四日市市", "biw"]
+    assert "ジュネーブ" in entity_terms("ジュネーブの機関を率いているのは誰？")
+
+
+def test_entity_terms_skip_common_words_and_question_words():
+    from ingest.tokenizer import entity_terms
+
+    assert entity_terms("ミッションに同行した地元の会社はいくつ？") == []
