@@ -498,7 +498,10 @@ def main(argv: list[str] | None = None) -> None:
         if current == PREVIOUS_CHUNKING
         else method_steps(settings, embeddings, *current, args, plain=False)
     )
-    print_table({**steps.systems, **(final.systems if final is not steps else {})}, final.questions)
+    # Relevant chunk ids differ between chunkings: each run is scored on its own questions.
+    print_table(steps.systems, steps.questions)
+    if final is not steps:
+        print_table(final.systems, final.questions)
     if args.sweep:
         print("\nchunk size / overlap sweep (context headers + report prior)")
         for size in SWEEP_SIZES:
