@@ -100,7 +100,9 @@ def with_stable_id(chunk: Chunk) -> Chunk:
     run, and any change (text, title, section, position) gives a new id."""
     metadata = chunk.metadata()
     metadata.pop("chunk_id")
-    payload = json.dumps(metadata, sort_keys=True, ensure_ascii=False) + "\n" + chunk.text
+    # The pipeline version is part of the id, so a change in what is embedded (e.g. the
+    # context header) re-embeds every chunk instead of keeping vectors LangChain has seen.
+    payload = f"{PIPELINE_VERSION}\n" + json.dumps(metadata, sort_keys=True, ensure_ascii=False) + "\n" + chunk.text
     return replace(chunk, chunk_id=hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32])
 
 
