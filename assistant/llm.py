@@ -128,10 +128,11 @@ class LLMAnswerer:
         )
 
     def _stream(self, messages: list[BaseMessage]) -> Iterator[str]:
-        produced = False
+        started = produced = False  # started: the server had begun to respond
         finish_reason = None
         try:
             for chunk in self.chat_model.stream(messages):
+                started = True
                 finish_reason = chunk.response_metadata.get("finish_reason") or finish_reason
                 text = chunk.content if isinstance(chunk.content, str) else chunk.text
                 if text:
@@ -140,7 +141,7 @@ class LLMAnswerer:
         except LLMFailure:
             raise
         except Exception as exc:  # noqa: BLE001 - any client or transport error means: fall back
-            raise LLMFailure(failure_notice(exc, produced), repr(exc)) from exc
+            raise LLMFailure(failure_notice(exc, started), repr(exc)) from exc
         if not produced:
             raise LLMFailure(NOTICE_BAD_RESPONSE, "the server returned no text")
         if finish_reason == "length":
@@ -275,12 +276,12 @@ def _first_line(text: str) -> str:
 # -- failures -----------------------------------------------------------------------------
 
 
-def failure_notice(exc: BaseException, produced: bool) -> str:
+def failure_notice(exc: BaseException, started: bool) -> str:
     """The one-line notice for an exception raised while talking to the server."""
     if _is_instance(exc, ("openai.APITimeoutError", "httpx.TimeoutException", "TimeoutError")):
         return NOTICE_TIMEOUT
-    if produced:
-        return NOTICE_CUT  # the connection broke after the answer had started
+    if started:
+        return NOTICE_CUT  # the connection broke after the response had started
     if _is_instance(exc, ("openai.APIConnectionError", "httpx.TransportError", "ConnectionError")):
         return NOTICE_UNREACHABLE
     if _is_instance(exc, ("openai.APIStatusError", "httpx.HTTPStatusError")):

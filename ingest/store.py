@@ -62,7 +62,10 @@ def describe_store_error(settings: Settings, exc: Exception) -> str:
             f"Chromaサーバー（{settings.chroma_url}）に接続できません。サーバーが起動しているか"
             f"確認してください。（{type(exc).__name__}）"
         )
-    return f"索引（{settings.chroma_dir}）を開けません: {exc}"
+    return (
+        f"索引（{settings.chroma_dir}）を開けません: {exc}。"
+        f"データディレクトリ（{settings.data_dir}）の空き容量と書き込み権限を確認してください。"
+    )
 
 
 def describe_write_error(settings: Settings, exc: BaseException) -> str:
