@@ -27,14 +27,20 @@ log = logging.getLogger("app")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="報告書アシスタントのウェブ画面を起動します。")
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"待ち受けるアドレス（既定: {DEFAULT_HOST}）")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"ポート番号（既定: {DEFAULT_PORT}）")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"待ち受けるアドレス（既定: {DEFAULT_HOST}）"
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"ポート番号（既定: {DEFAULT_PORT}）"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # Gradio's own startup probes
     try:
         settings = Settings.from_env()

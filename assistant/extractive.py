@@ -279,9 +279,7 @@ def _entity_factor(question: _Question, sentence: _Sentence, contexts: _Contexts
             if not _in_context(term, contexts.passage):
                 factor *= _MISSING_NAME_FACTOR
         elif not _in_context(term, contexts.report):
-            factor *= (
-                _MISSING_NAME_FACTOR if _is_abbreviation(term) else _MISSING_WORD_NAME_FACTOR
-            )
+            factor *= _MISSING_NAME_FACTOR if _is_abbreviation(term) else _MISSING_WORD_NAME_FACTOR
     return factor
 
 

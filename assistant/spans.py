@@ -39,7 +39,9 @@ class SpanKind(StrEnum):
     ENUMERATION = "enumeration"
     QUOTE = "quote"
     LANGUAGE = "language"  # 日本語, フランス語
-    PHRASE = "phrase"  # the noun phrase a question's verb governs: 「海外連携コーディネーター」を設置
+    PHRASE = (
+        "phrase"  # the noun phrase a question's verb governs: 「海外連携コーディネーター」を設置
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -102,7 +102,12 @@ def with_stable_id(chunk: Chunk) -> Chunk:
     metadata.pop("chunk_id")
     # The pipeline version is part of the id, so a change in what is embedded (e.g. the
     # context header) re-embeds every chunk instead of keeping vectors LangChain has seen.
-    payload = f"{PIPELINE_VERSION}\n" + json.dumps(metadata, sort_keys=True, ensure_ascii=False) + "\n" + chunk.text
+    payload = (
+        f"{PIPELINE_VERSION}\n"
+        + json.dumps(metadata, sort_keys=True, ensure_ascii=False)
+        + "\n"
+        + chunk.text
+    )
     return replace(chunk, chunk_id=hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32])
 
 
@@ -456,7 +461,9 @@ def ensure_corpus_indexed(
     if ingestor.list_reports():
         return []
     if not corpus.is_dir() or not any(isinstance(c, Candidate) for c in discover([corpus])):
-        say(f"{corpus}/ に資料がありません。「資料」タブまたは python -m ingest で追加してください。")
+        say(
+            f"{corpus}/ に資料がありません。「資料」タブまたは python -m ingest で追加してください。"
+        )
         return []
     say(f"索引が空のため {corpus}/ の資料を取り込みます…")
 

@@ -180,13 +180,17 @@ def test_chat_keeps_answering_while_a_large_report_is_ingested(app_url, tmp_path
         f"商談件数は{n * 3}件、成約見込みは{n}件でした。担当は国際課の職員{n % 7 + 2}名です。"
         for n in range(1, 121)
     ]
-    report = write_report(tmp_path, "伊賀市_展示会報告_大.txt", "伊賀市の欧州展示会報告\n" + "\n".join(paragraphs))
+    report = write_report(
+        tmp_path, "伊賀市_展示会報告_大.txt", "伊賀市の欧州展示会報告\n" + "\n".join(paragraphs)
+    )
     uploader = Client(app_url, verbose=False)
     job = uploader.submit([handle_file(str(report))], api_name="/ingest")
     asker = Client(app_url, verbose=False)
     answers = []
     while not job.done() and len(answers) < 3:
-        answers.append(asker.predict("欧州ミッション団には何社が参加しましたか？", api_name="/chat"))
+        answers.append(
+            asker.predict("欧州ミッション団には何社が参加しましたか？", api_name="/chat")
+        )
     outcomes, _reports, _choices = job.result(timeout=600)
     assert rows(outcomes)[0][1] == "追加"
     assert answers, "the ingest finished before a single question was asked; make the report larger"

@@ -54,7 +54,9 @@ def test_committed_threshold_is_what_calibration_chooses(evaluation_settings, em
     from assistant.evaluation.questions import load_questions
     from assistant.service import Assistant
 
-    observations = observe(Assistant(evaluation_settings, embeddings=embeddings), load_questions(DEFAULT_QUESTIONS))
+    observations = observe(
+        Assistant(evaluation_settings, embeddings=embeddings), load_questions(DEFAULT_QUESTIONS)
+    )
     best = choose_threshold(observations)
     committed = load_min_support()
     assert accuracy_at(committed, observations) == pytest.approx(best.accuracy), (

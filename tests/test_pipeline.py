@@ -213,8 +213,16 @@ def test_a_japanese_pdf_is_chunked_with_page_numbers(settings, tmp_path, countin
     pdf = make_pdf(
         tmp_path / "kameyama_report.pdf",
         [
-            ["■概要", "令和5年10月3日、亀山市はナント市の", "産業振興機関と協力協定を締結しました。"],
-            ["■今後の予定", "令和6年春には、市内企業12社による", "ミッション団を派遣する予定です。"],
+            [
+                "■概要",
+                "令和5年10月3日、亀山市はナント市の",
+                "産業振興機関と協力協定を締結しました。",
+            ],
+            [
+                "■今後の予定",
+                "令和6年春には、市内企業12社による",
+                "ミッション団を派遣する予定です。",
+            ],
         ],
         title="亀山市とナント市の協力協定",
     )
@@ -223,7 +231,9 @@ def test_a_japanese_pdf_is_chunked_with_page_numbers(settings, tmp_path, countin
     chunks = list(KeywordIndex(settings.catalog_path).all_chunks())
     page_of = {c.section: c.page for c in chunks}
     assert page_of == {"概要": 1, "今後の予定": 2}
-    assert any("ナント市の産業振興機関と協力協定を締結しました。" in c.text for c in chunks), [c.text for c in chunks]
+    assert any("ナント市の産業振興機関と協力協定を締結しました。" in c.text for c in chunks), [
+        c.text for c in chunks
+    ]
     assert {c.title for c in chunks} == {"亀山市とナント市の協力協定"}
 
 

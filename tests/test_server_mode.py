@@ -96,7 +96,9 @@ def assert_answers(answer) -> None:
 # -- ingest and answers -------------------------------------------------------------------
 
 
-def test_ingest_writes_to_the_server_once_and_nothing_locally(server_settings, reports_dir, counting):
+def test_ingest_writes_to_the_server_once_and_nothing_locally(
+    server_settings, reports_dir, counting
+):
     first = Ingestor(server_settings, embeddings=counting).ingest_paths([reports_dir])
     assert [o.outcome for o in first] == [Outcome.ADDED]
     embedded = counting.documents
@@ -117,11 +119,15 @@ def test_the_assistant_answers_from_the_server(server_settings, reports_dir, emb
 def test_both_clis_work_with_the_server_url(server_settings, reports_dir, tmp_path):
     env = cli_env(server_settings)
     logs = tmp_path / "logs"
-    code, out, err = run_cli(["ingest", str(reports_dir), "--json"], env, logs, "ingest", timeout=300)
+    code, out, err = run_cli(
+        ["ingest", str(reports_dir), "--json"], env, logs, "ingest", timeout=300
+    )
     assert code == 0, err
     assert json.loads(out)["totals"]["added"] == 1
 
-    code, out, err = run_cli(["assistant", "ask", QUESTION, "--json"], env, logs, "ask", timeout=300)
+    code, out, err = run_cli(
+        ["assistant", "ask", QUESTION, "--json"], env, logs, "ask", timeout=300
+    )
     assert code == 0, err
     answer = json.loads(out)
     assert not answer["abstained"], answer
@@ -179,7 +185,9 @@ def test_ingest_says_clearly_when_the_server_is_down(tmp_path, reports_dir, mode
     url = f"http://127.0.0.1:{free_port()}"  # nobody listens there
     settings = Settings(data_dir=tmp_path / "data", model_dir=model_dir, chroma_url=url)
 
-    code, out, err = run_cli(["ingest", str(reports_dir)], cli_env(settings), tmp_path / "logs", "ingest")
+    code, out, err = run_cli(
+        ["ingest", str(reports_dir)], cli_env(settings), tmp_path / "logs", "ingest"
+    )
     assert code != 0
     assert "Traceback" not in err, err
     assert url in err and "サーバー" in err
@@ -190,7 +198,10 @@ def test_the_assistant_survives_the_server_stopping_and_answers_after_a_restart(
 ):
     with ChromaServer(tmp_path / "db", tmp_path / "logs") as server:
         settings = Settings(
-            data_dir=tmp_path / "data", model_dir=model_dir, corpus_dir=CORPUS_DIR, chroma_url=server.url
+            data_dir=tmp_path / "data",
+            model_dir=model_dir,
+            corpus_dir=CORPUS_DIR,
+            chroma_url=server.url,
         )
         Ingestor(settings, embeddings=embeddings).ingest_paths([reports_dir])
         assistant = Assistant(settings, embeddings=embeddings)

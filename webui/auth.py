@@ -42,9 +42,7 @@ def _read_auth_file(path: Path) -> list[tuple[str, str]]:
         if line.strip() and not line.lstrip().startswith("#")
     ]
     if not pairs:
-        raise AuthConfigError(
-            f"REPORTS_AUTH: {path} に「ユーザー名:パスワード」の行がありません。"
-        )
+        raise AuthConfigError(f"REPORTS_AUTH: {path} に「ユーザー名:パスワード」の行がありません。")
     return pairs
 
 

@@ -57,7 +57,9 @@ def metric_rows(overall: dict) -> list[list[str]]:
     names = ["n", *OVERALL_METRICS]
     if "llm_rejection_rate" in overall:
         names.append("llm_rejection_rate")
-    return [[METRIC_LABELS.get(n, n), format_value(n, overall.get(n))] for n in names if n in overall]
+    return [
+        [METRIC_LABELS.get(n, n), format_value(n, overall.get(n))] for n in names if n in overall
+    ]
 
 
 def failure_rows(failures: Sequence[QuestionResult]) -> list[list[str]]:

@@ -42,7 +42,9 @@ NO_REPORT_SELECTED = "削除する資料を選んでください。"
 REPORT_NOT_FOUND = "選んだ資料は見つかりませんでした（すでに削除されている可能性があります）。"
 DELETE_FAILED = "削除中に問題が発生しました。しばらくしてからもう一度お試しください。"
 EVALUATION_FAILED = "評価中に問題が発生しました。しばらくしてからもう一度お試しください。"
-DEFAULT_QUESTIONS_MISSING = "既定の質問集（questions.jsonl）が見つかりません。質問ファイルをアップロードしてください。"
+DEFAULT_QUESTIONS_MISSING = (
+    "既定の質問集（questions.jsonl）が見つかりません。質問ファイルをアップロードしてください。"
+)
 
 
 def user_error(message: str) -> gr.Error:
@@ -119,7 +121,9 @@ class WebApp:
         """Copy the uploads under the uploads folder, ingest them, show the outcome per file."""
         if not files:
             raise user_error(NO_FILES)
-        stored, rejected = store_uploads(files, self.settings.uploads_dir, self.settings.upload_max_mb)
+        stored, rejected = store_uploads(
+            files, self.settings.uploads_dir, self.settings.upload_max_mb
+        )
         outcomes: list[FileOutcome] = list(rejected)
         if stored:
             outcomes.extend(self._ingest([s.path for s in stored], progress))
@@ -179,7 +183,9 @@ class WebApp:
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects its tracker via this default
     ) -> tuple[str, list[list[str]], str, list[list[str]], list[str]]:
         """Run the question set (uploaded JSONL or the default one) and show the results."""
-        path = Path(questions_file) if questions_file else self.settings.corpus_dir / "questions.jsonl"
+        path = (
+            Path(questions_file) if questions_file else self.settings.corpus_dir / "questions.jsonl"
+        )
         if not path.exists():
             raise user_error(DEFAULT_QUESTIONS_MISSING)
         report = _progress_reporter(progress, unit="問")

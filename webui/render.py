@@ -120,14 +120,14 @@ def render_source_list(
 
 def render_partial(text: str) -> str:
     """A streaming answer that is still growing (no sources yet)."""
-    return f'<div class="ra-msg ra-streaming"><div class="ra-answer">{text_to_html(text)}</div></div>'
+    return (
+        f'<div class="ra-msg ra-streaming"><div class="ra-answer">{text_to_html(text)}</div></div>'
+    )
 
 
 def render_answer(answer: Answer) -> str:
     """The final message: answer (or abstention notice) with its sources."""
-    notice = (
-        f'<div class="ra-notice">{text_to_html(answer.notice)}</div>' if answer.notice else ""
-    )
+    notice = f'<div class="ra-notice">{text_to_html(answer.notice)}</div>' if answer.notice else ""
     if answer.abstained:
         return (
             '<div class="ra-msg ra-abstained">'

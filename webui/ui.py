@@ -29,7 +29,15 @@ CSS_PATH = Path(__file__).with_name("style.css")
 THEME = gr.themes.Soft(
     primary_hue="indigo",
     neutral_hue="slate",
-    font=["Hiragino Sans", "Noto Sans JP", "Noto Sans CJK JP", "Yu Gothic UI", "Meiryo", "system-ui", "sans-serif"],
+    font=[
+        "Hiragino Sans",
+        "Noto Sans JP",
+        "Noto Sans CJK JP",
+        "Yu Gothic UI",
+        "Meiryo",
+        "system-ui",
+        "sans-serif",
+    ],
     font_mono=["Noto Sans Mono CJK JP", "ui-monospace", "monospace"],
 )
 
@@ -111,7 +119,12 @@ def _chat_tab(app: WebApp) -> None:
     )
     with gr.Row():
         clear = gr.Button(
-            "会話をクリア", size="sm", variant="secondary", scale=0, min_width=140, elem_id="clear-chat"
+            "会話をクリア",
+            size="sm",
+            variant="secondary",
+            scale=0,
+            min_width=140,
+            elem_id="clear-chat",
         )
     # ChatInterface blanks the placeholder while it answers and never restores it.
     chatbot.change(
@@ -198,7 +211,9 @@ def _reports_tab(app: WebApp) -> tuple[gr.Dataframe, gr.Dropdown]:
 
     reports.select(pick_row, None, [delete_choice], api_visibility="private", queue=False)
     refresh.click(app.refresh_reports, None, [reports, delete_choice], api_visibility="private")
-    ask_delete.click(app.confirm_text, [delete_choice], [question], api_visibility="private").success(
+    ask_delete.click(
+        app.confirm_text, [delete_choice], [question], api_visibility="private"
+    ).success(
         lambda: gr.update(visible=True), None, [confirm_box], api_visibility="private", queue=False
     )
     confirm.click(
@@ -209,7 +224,9 @@ def _reports_tab(app: WebApp) -> tuple[gr.Dataframe, gr.Dropdown]:
         api_description="資料を索引から削除する",
         concurrency_limit=1,
         concurrency_id="index_write",
-    ).then(lambda: gr.update(visible=False), None, [confirm_box], api_visibility="private", queue=False)
+    ).then(
+        lambda: gr.update(visible=False), None, [confirm_box], api_visibility="private", queue=False
+    )
     cancel.click(
         lambda: gr.update(visible=False), None, [confirm_box], api_visibility="private", queue=False
     )
@@ -247,9 +264,7 @@ def _evaluation_tab(app: WebApp) -> None:
         elem_id="evaluation-downloads",
     )
     # Says which question set will run; it changes only once an upload has finished.
-    questions.change(
-        questions_choice, [questions], [chosen], api_visibility="private", queue=False
-    )
+    questions.change(questions_choice, [questions], [chosen], api_visibility="private", queue=False)
     run.click(
         app.evaluate,
         [questions],
