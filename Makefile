@@ -33,6 +33,7 @@ test-llm: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: install browser test-llm lint
 	$(VENV)/bin/pytest -q
