@@ -275,12 +275,30 @@ def _entity_factor(question: _Question, sentence: _Sentence, contexts: _Contexts
             continue
         if term_match(term, sentence.normalized, set(sentence.bigrams)) >= 0.5:
             continue
-        if _is_municipality(term):
+        if _is_abbreviation(term) and _other_abbreviations(question, sentence):
+            factor *= _MISSING_NAME_FACTOR  # 「津市とOPIとの協定」 is no answer about CERN
+        elif _is_municipality(term):
             if not _in_context(term, contexts.passage):
                 factor *= _MISSING_NAME_FACTOR
         elif not _in_context(term, contexts.report):
             factor *= _MISSING_NAME_FACTOR if _is_abbreviation(term) else _MISSING_WORD_NAME_FACTOR
     return factor
+
+
+_ABBREVIATION_IN_TEXT = re.compile(r"(?<![A-Za-z])[A-Z][A-Z0-9&]{1,9}(?![A-Za-z])")
+
+
+def _other_abbreviations(question: _Question, sentence: _Sentence) -> list[str]:
+    """Abbreviations the sentence names when it names none the question does: a sentence
+    about another partner than the one asked about. Not for questions asking for an
+    organisation, whose answer may itself be abbreviated (「EPFL」)."""
+    if question.type in (QuestionType.ORGANISATION, QuestionType.WHAT):
+        return []
+    asked = normalize(question.text)
+    named = _ABBREVIATION_IN_TEXT.findall(sentence.normalized)
+    if any(a in asked for a in named):
+        return []
+    return named
 
 
 @dataclass(frozen=True)
@@ -327,7 +345,7 @@ def _useful_spans(
         wanted = _same_counters(question.counter)
         useful = [s for s in useful if getattr(s, "counter", "") in wanted]
     if question.type is QuestionType.DURATION:
-        useful = [s for s in useful if _is_duration(s)]
+        useful = [s for s in useful if _is_duration(s, _asked_duration_unit(asked))]
     if question.type is QuestionType.WHICH_FIELDS:
         useful = [s for s in useful if isinstance(s, EnumerationSpan)]
         governed = [s for s in useful if _is_governed(question, s, text)]
@@ -490,8 +508,27 @@ def _is_company(span: Span) -> bool:
     )
 
 
-def _is_duration(span: Span) -> bool:
-    """「期間」 is answered by a range of dates or a length of time (3年間), never one date."""
+_ASKED_LONG_UNIT = re.compile(r"何(年|か月|ヶ月|カ月)")
+_LONG_UNIT_COUNTERS = {
+    "年": ("年間", "年"),
+    "か月": ("か月", "ヶ月", "カ月"),
+    "ヶ月": ("か月", "ヶ月", "カ月"),
+    "カ月": ("か月", "ヶ月", "カ月"),
+}
+
+
+def _asked_duration_unit(asked: str) -> str | None:
+    """「有効期間は何年」 asks in years: 年 (None when the question names no unit)."""
+    found = _ASKED_LONG_UNIT.search(asked)
+    return found.group(1) if found else None
+
+
+def _is_duration(span: Span, unit: str | None = None) -> bool:
+    """「期間」 is answered by a range of dates or a length of time (3年間), never one date.
+    Asked in years or months (「何年間」), only a length in that unit answers: a trip's
+    「16日から25日」 is no term of validity."""
+    if unit is not None:
+        return isinstance(span, CountSpan) and span.counter in _LONG_UNIT_COUNTERS[unit]
     return isinstance(span, DateRangeSpan) or (
         isinstance(span, CountSpan) and span.counter in _DURATION_COUNTERS
     )
@@ -861,6 +898,19 @@ def answer_extractively(
         retrieved=list(passages),
         support=round(best.support, 4),
     )
+
+
+def passage_support(question: str, passages: Sequence[Passage]) -> list[float]:
+    """How well each passage's best sentence answers ``question``: the score the answerer
+    ranks sentences by, so a retriever can put the passage that answers first."""
+    parsed = _parse_question(question, passages)
+    sentences = _sentences(passages)
+    parsed.weights = _term_weights(parsed.terms, sentences)
+    best = [0.0] * len(passages)
+    for scored in _score_all(parsed, passages, sentences):
+        index = scored.sentence.passage_index
+        best[index] = max(best[index], scored.support)
+    return best
 
 
 def _parse_question(question: str, passages: Sequence[Passage]) -> _Question:

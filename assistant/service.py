@@ -18,7 +18,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.calibration import load_min_support
 from assistant.citations import verify_citations
-from assistant.extractive import answer_extractively
+from assistant.extractive import answer_extractively, passage_support
 from assistant.followup import resolve_followup
 from assistant.records import Answer
 from assistant.retrieval import HybridRetriever
@@ -64,6 +64,8 @@ class Assistant:
             keyword_index=self.keyword_index,
             embeddings=self.embeddings,
             k=self.settings.top_k,
+            reranker=passage_support if self.settings.rerank_pool else None,
+            rerank_pool=self.settings.rerank_pool,
         )
 
     @cached_property
@@ -93,7 +95,9 @@ class Assistant:
         )
         try:
             t0 = time.perf_counter()
-            passages = self.retriever.search(query, k=self.settings.top_k)
+            # The reader sees every re-ranked candidate; the user and the LLM the top_k.
+            candidates = self.retriever.search(query, k=self.settings.candidate_count)
+            passages = candidates[: self.settings.top_k]
             retrieval_ms = (time.perf_counter() - t0) * 1000
         except store.StoreUnavailable as exc:
             return Answer(answer=STORE_DOWN, abstained=True, notice=str(exc))
@@ -108,7 +112,7 @@ class Assistant:
             raise
         t0 = time.perf_counter()
         answer = verify_citations(
-            answer_extractively(query, passages, min_support=self.min_support)
+            answer_extractively(query, candidates, min_support=self.min_support)
         )
         if self.llm is not None:  # falls back to the extractive answer, with a notice
             answer = self.llm.answer(query, passages, answer)

@@ -37,6 +37,9 @@ class Settings:
     chunk_overlap: int = 1  # sentences shared by neighbours; 0 and 2 measured no better
     max_file_mb: float = 50.0
     top_k: int = 5
+    # Fused candidates the reader re-ranks before the top_k are kept (0: no re-ranking).
+    # Measured (149 questions with evidence): recall@3 .89 without, pool 5: .93, 8: .95, 12: .96.
+    rerank_pool: int = 12
     llm_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -65,6 +68,11 @@ class Settings:
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def candidate_count(self) -> int:
+        """Passages the extractive reader reads: the re-ranked pool, at least top_k."""
+        return max(self.top_k, self.rerank_pool)
 
     @property
     def llm_enabled(self) -> bool:

@@ -407,3 +407,16 @@ def test_which_city_is_not_answered_with_countries():
         "欧州ミッション団はどの国を訪問しましたか？", REPORT, min_support=0
     )
     assert country.answer.startswith("フランス、スイス、ドイツです。")
+
+
+def test_a_term_asked_in_years_is_not_answered_by_a_trip_of_days():
+    answer = ask("津市とARDとの協力協定の有効期間は何年ですか？")
+    assert "16日" not in answer.answer.split("\n")[0]
+    assert not answer.answer.startswith("2012年（平成24年）11月16日")
+
+
+def test_a_sentence_about_another_partner_does_not_answer_for_the_asked_one():
+    asked_about_opi = ask("津市がOPIと協定を結んだのはいつ？")
+    asked_about_cern = ask("津市がCERNと協定を結んだのはいつ？")
+    assert not asked_about_opi.abstained
+    assert asked_about_cern.support < asked_about_opi.support / 2
