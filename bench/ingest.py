@@ -58,7 +58,8 @@ def main() -> None:
         second = time.perf_counter() - started
         assert all(o.outcome == "unchanged" for o in again)
 
-        texts = [c.text for c in KeywordIndex(settings.catalog_path).all_chunks()]
+        # the strings the ingest embedded: context header + chunk text
+        texts = [c.indexed_text() for c in KeywordIndex(settings.catalog_path).all_chunks()]
         started = time.perf_counter()
         bare_encode(embeddings, texts, settings.embedding_batch_size)
         bare = time.perf_counter() - started

@@ -46,6 +46,7 @@ EVALUATION_FIGURES = (
     "cited_evidence_rate",
     "latency_ms_p50",
     "llm_rejection_rate",
+    "llm_fallback_rate",
 )
 
 

@@ -231,6 +231,17 @@ def test_batch_results_do_not_depend_on_batch_order(embeddings):
         assert cosine(a, b) > 0.9999
 
 
+def test_batches_hold_texts_of_similar_length_so_little_is_padding():
+    texts = ["あ" * 700, "い" * 90, "う" * 680, "え" * 100, "お" * 600, "か" * 95]
+    batches = emb.similar_length_batches(texts, batch_size=2)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(texts)))
+    assert all(len(batch) <= 2 for batch in batches)
+    for batch in batches:
+        lengths = [len(texts[i]) for i in batch]
+        assert max(lengths) <= emb.MAX_LENGTH_RATIO * min(lengths)
+    assert [sorted(b) for b in batches] == [[1, 5], [3], [2, 4], [0]]
+
+
 def test_question_about_the_signing_date_prefers_the_signing_passage(embeddings):
     question = embeddings.embed_query("協定を締結した日はいつですか")
     signing, population = embeddings.embed_documents(

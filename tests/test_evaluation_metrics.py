@@ -300,12 +300,22 @@ def test_llm_rejections_are_reported_when_an_llm_is_configured():
             abstained=False,
             retrieved=ranked,
             notice="LLMの回答が資料と一致しなかったため、抽出した回答を表示しています。",
+            llm_rejected=True,
+        ),
+        "q3": Answer(
+            answer="11月21日です。",
+            abstained=False,
+            retrieved=ranked,
+            notice="LLMサーバーに接続できなかったため、抜粋による回答を表示しています。",
         ),
     }
     qs = [question(id=q, question=q, expect_any=("11月21日",)) for q in answers]
     result = evaluate(ScriptedAssistant(answers), qs, llm_enabled=True, warm_up=False)
+    # of the two generated answers the check saw, one was rejected; the server failure is
+    # a fallback, not a rejection
     assert result.overall["llm_rejection_rate"] == 0.5
-    assert result.overall["answered_by"] == {"llm": 1, "extractive": 1}
+    assert result.overall["llm_fallback_rate"] == 2 / 3
+    assert result.overall["answered_by"] == {"llm": 1, "extractive": 2}
 
 
 def test_warm_up_question_is_not_timed_or_scored():

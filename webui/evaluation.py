@@ -10,7 +10,7 @@ from pathlib import Path
 
 from assistant.evaluation.metrics import EvaluationResult, QuestionResult
 from assistant.evaluation.questions import load_questions
-from assistant.evaluation.report import OVERALL_METRICS, format_value, write_report
+from assistant.evaluation.report import LLM_METRICS, OVERALL_METRICS, format_value, write_report
 from assistant.evaluation.runner import evaluate
 
 METRIC_LABELS = {
@@ -27,6 +27,7 @@ METRIC_LABELS = {
     "latency_ms_p50": "応答時間の中央値（ミリ秒）",
     "latency_ms_p95": "応答時間の95パーセンタイル（ミリ秒）",
     "llm_rejection_rate": "LLMの回答を根拠不足で採用しなかった率",
+    "llm_fallback_rate": "抜粋による回答に切り替えた率",
 }
 OUTCOME_LABELS = {
     "correct": "正解",
@@ -55,8 +56,7 @@ class EvaluationView:
 def metric_rows(overall: dict) -> list[list[str]]:
     """The overall metrics in reading order, with Japanese names."""
     names = ["n", *OVERALL_METRICS]
-    if "llm_rejection_rate" in overall:
-        names.append("llm_rejection_rate")
+    names += [n for n in LLM_METRICS if n in overall]
     return [
         [METRIC_LABELS.get(n, n), format_value(n, overall.get(n))] for n in names if n in overall
     ]

@@ -143,6 +143,7 @@ class QuestionResult:
     char_f1: float | None  # None for unanswerable questions
     latency_ms: float
     timings_ms: dict[str, float] = field(default_factory=dict)
+    llm_rejected: bool = False  # a generated answer failed the grounding check
     citation_details: list[dict] = field(default_factory=list)
     retrieved: list[dict] = field(default_factory=list)
     source: str = ""
@@ -191,6 +192,7 @@ def score_question(
         abstained=answer.abstained,
         answered_by=answer.answered_by,
         notice=answer.notice,
+        llm_rejected=answer.llm_rejected,
         question_type=str(answer.question_type),
         answer_correct=is_answer_correct(question, answer) if answerable else None,
         abstention_correct=answer.abstained if question.unanswerable else None,
@@ -283,7 +285,9 @@ def summarize(results: Sequence[QuestionResult], *, llm_enabled: bool = False) -
         "answered_by": dict(Counter(r.answered_by for r in results)),
     }
     if llm_enabled:
-        summary["llm_rejection_rate"] = _mean(_llm_rejected(r) for r in results)
+        checked = [r for r in results if r.llm_rejected or r.answered_by == "llm"]
+        summary["llm_rejection_rate"] = _mean(r.llm_rejected for r in checked)
+        summary["llm_fallback_rate"] = _mean(_fell_back(r) for r in results)
     return summary
 
 
@@ -350,9 +354,9 @@ def compare_to_baseline(ours: dict, baseline: dict) -> dict[str, float | None]:
     return ratios
 
 
-def _llm_rejected(result: QuestionResult) -> bool:
-    """With an LLM configured, an extractive answer carrying a notice means the LLM's answer
-    was generated but rejected (not grounded in the passages)."""
+def _fell_back(result: QuestionResult) -> bool:
+    """With an LLM configured, an extractive answer with a notice: the LLM failed, found
+    nothing the reader found, or was rejected by the grounding check."""
     return result.answered_by == "extractive" and bool(result.notice.strip())
 
 

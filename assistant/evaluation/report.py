@@ -28,6 +28,9 @@ OVERALL_METRICS = (
     "latency_ms_p95",
 )
 
+# with an LLM configured: how often its answers were rejected, how often the reader answered
+LLM_METRICS = ("llm_rejection_rate", "llm_fallback_rate")
+
 TYPE_COLUMNS = (
     "n",
     "answer_accuracy",
@@ -70,10 +73,9 @@ def format_table(
         "",
     ]
     lines += _key_value_table(result.overall, OVERALL_METRICS)
-    if "llm_rejection_rate" in result.overall:
-        lines.append(
-            f"{'llm_rejection_rate':<24}{format_value('', result.overall['llm_rejection_rate'])}"
-        )
+    for name in LLM_METRICS:
+        if name in result.overall:
+            lines.append(f"{name:<24}{format_value('', result.overall[name])}")
     answered_by = result.overall.get("answered_by") or {}
     if answered_by:
         lines.append(
@@ -177,7 +179,7 @@ def markdown_report(
             ["metric", "value"],
             [
                 [name, format_value(name, overall.get(name))]
-                for name in (*OVERALL_METRICS, "cited_evidence_rate", "llm_rejection_rate")
+                for name in (*OVERALL_METRICS, "cited_evidence_rate", *LLM_METRICS)
                 if name in overall
             ],
         ),
