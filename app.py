@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     print("モデルを読み込んでいます…", flush=True)
     app = WebApp.create(settings)
     ensure_corpus_indexed(app.ingestor)
+    app.assistant.keyword_index.refresh()  # keyword statistics built before the first question
     demo = build_ui(app)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     try:

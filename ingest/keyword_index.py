@@ -416,6 +416,12 @@ class KeywordIndex:
             scores = np.where(reports.source_mask(sources), scores, 0.0)
         return {s: float(v) for s, v in zip(reports.chunk_ids, scores, strict=True) if v > 0}
 
+    def refresh(self) -> None:
+        """Bring the in-memory statistics up to date now (a no-op when they are), so that a
+        process which just changed the index pays the rebuild instead of the next
+        question: 3 s at 10,000 chunks, 13 s at 50,000 (bench/RESULTS.md)."""
+        self._current_bm25()
+
     def _current_bm25(self) -> tuple[Bm25, Bm25]:
         """The cached statistics (chunks, reports), rebuilt when the generation moved (a cheap
         one-row read)."""

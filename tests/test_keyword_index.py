@@ -161,6 +161,23 @@ def test_another_instance_sees_writes_through_the_generation(index):
     reader.close()
 
 
+def test_refresh_rebuilds_the_statistics_so_the_next_question_does_not(index, monkeypatch):
+    reader = KeywordIndex(index.path, mode="bigram")  # e.g. the web app after an upload
+    reader.search("津", k=1)
+    index.replace_source("lyon.txt", [make_chunk("lyon.txt", 0, "リヨンの機関と協定を結んだ。")])
+    builds = []
+    load = reader._load_bm25
+    monkeypatch.setattr(reader, "_load_bm25", lambda: builds.append(1) or load())
+
+    reader.refresh()
+    found = reader.search("リヨン", k=5)
+    reader.refresh()  # nothing changed since: nothing to rebuild
+
+    assert ids(found) == ["lyon.txt#0"]
+    assert builds == [1]
+    reader.close()
+
+
 def test_rebuild_replaces_everything(index):
     assert index.rebuild(YOKKAICHI) == 2
     assert index.chunk_ids() == {"yokkaichi.txt#0", "yokkaichi.txt#1"}

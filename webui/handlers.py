@@ -132,7 +132,9 @@ class WebApp:
     def _ingest(self, paths: list[Path], progress: gr.Progress | None) -> list[FileOutcome]:
         report = _progress_reporter(progress)
         try:
-            return self.ingestor.ingest_paths(paths, progress=report)
+            outcomes = self.ingestor.ingest_paths(paths, progress=report)
+            self.assistant.keyword_index.refresh()  # the next question need not rebuild it
+            return outcomes
         except IngestBusy:
             raise user_error(INGEST_BUSY) from None
         except Exception:
@@ -160,6 +162,7 @@ class WebApp:
         info = next((r for r in self.ingestor.list_reports() if r.source == source), None)
         try:
             deleted = self.ingestor.delete_report(source)
+            self.assistant.keyword_index.refresh()
         except IngestBusy:
             raise user_error(INGEST_BUSY) from None
         except Exception:
