@@ -70,9 +70,10 @@ def _draw_metric_bars(axes, result: EvaluationResult, baseline: dict | None) -> 
             BASELINE_COLOUR,
             "naive baseline (retrieval only)",
         )
-        axes.legend(loc="upper right", fontsize=8, framealpha=0.9)
+        # one line above the tallest bars, so no value label hides behind it
+        axes.legend(loc="upper right", fontsize=8, framealpha=0.9, ncol=2)
     axes.set_xticks(range(len(names)), [label for _, label in BAR_METRICS], fontsize=8)
-    axes.set_ylim(0, 1.12)
+    axes.set_ylim(0, 1.22)
     axes.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
