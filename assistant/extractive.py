@@ -878,8 +878,10 @@ def answer_extractively(
         return _abstain(parsed, passages, ranked)
     best = ranked[0]
     answered = _answer_span(parsed, passages, best)
+    stated = ""
     if answered is not None:
         span, sentence = answered
+        stated = span.display()
         lead = f"{_phrase(parsed, span)}[1]"
         citations = [
             citation_for(passages[sentence.passage_index], sentence.start, sentence.end, 1)
@@ -897,6 +899,7 @@ def answer_extractively(
         question_type=str(parsed.type),
         retrieved=list(passages),
         support=round(best.support, 4),
+        stated=stated,
     )
 
 

@@ -175,3 +175,44 @@ def names_in(text: str) -> list[str]:
         if stem and not set(stem) <= _GENERIC_STEMS:
             names.append(name)
     return names
+
+
+# -- agreement with the extractive reader -------------------------------------------------
+
+_LIST_SEPARATORS = re.compile(r"(?:[\s、,，・/／と]|及び|および)+")
+
+
+def check_agreement(
+    answer_text: str,
+    stated: str,
+    reader_sentence: str,
+    passages_by_marker: Mapping[int, str],
+) -> list[str]:
+    """Problems that make a grounded ``answer_text`` disagree with the extractive reader.
+
+    A small model's commonest error is a grounded wrong answer: a date or name that does
+    occur in the cited passage but answers another question. So a generated answer must state
+    what the reader stated (``stated``: every number and name of it, or the span itself when
+    it has none), and an answer quoting sentences must cite the passage holding the reader's
+    best sentence (``reader_sentence``). Empty = agrees.
+    """
+    claims = normalize(MARKER_RE.sub(" ", answer_text))
+    if stated:
+        return _missing_statement(claims, normalize(stated))
+    cited = [passages_by_marker.get(n, "") for n in cited_markers(answer_text)]
+    needle = normalize(reader_sentence)
+    if needle and not any(needle in normalize(text) for text in cited):
+        return ["回答が抜粋の根拠の文を含む資料を引用していません"]
+    return []
+
+
+def _missing_statement(claims: str, stated: str) -> list[str]:
+    numbers = quantities_in(stated)
+    names = {name.casefold() for name in names_in(stated)}
+    if numbers or names:
+        missing = [f"{value}{unit}" for value, unit in numbers - quantities_in(claims)]
+        missing += [name for name in sorted(names) if name not in claims.casefold()]
+    else:
+        compact = _LIST_SEPARATORS.sub("", stated)
+        missing = [] if compact in _LIST_SEPARATORS.sub("", claims) else [stated]
+    return [f"抜粋の答え「{item}」が回答にありません" for item in missing]

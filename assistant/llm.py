@@ -3,8 +3,10 @@
 Users who run llama.cpp, vLLM, Ollama, LM Studio or a cloud API get fluent answers. The
 model sees the retrieved passages as numbered, delimited data and must cite them as [n].
 Nothing it writes is shown unchecked: the answer must pass ``check_grounding`` against the
-passages it cites, and each citation quotes, verbatim, the sentence of its passage that best
-supports the answer. Whenever the model is unreachable, slow, broken or unsupported by the
+passages it cites and ``check_agreement`` with the extractive reader (it states what the
+reader found), and each citation quotes, verbatim, the sentence of its passage that best
+supports the answer. The reader alone decides whether the reports answer at all: when it
+abstains, the model is not asked. Whenever the model is unreachable, slow, broken or unsupported by the
 sources, the user gets the extractive answer with a one-line notice saying why. Nothing is
 disabled after a failure: the next question tries the server again.
 """
@@ -28,6 +30,7 @@ from assistant.extractive import citation_for, quote_lines, split_sentences
 from assistant.followup import refers_back, resolve_followup
 from assistant.grounding import (
     MARKER_RE,
+    check_agreement,
     check_grounding,
     cited_markers,
     is_abstention,
@@ -48,6 +51,7 @@ NOTICE_SERVER_ERROR = f"LLMサーバーがエラーを返したため、{_FALLBA
 NOTICE_BAD_RESPONSE = f"LLMサーバーの応答を読み取れなかったため、{_FALLBACK}"
 NOTICE_CUT = f"LLMサーバーの応答が途中で途切れたため、{_FALLBACK}"
 NOTICE_LLM_FOUND_NOTHING = f"生成モデルは資料から回答を見つけられませんでしたが、{_FALLBACK}"
+NOTICE_DISAGREES = f"生成された回答が資料から抜き出した答えと一致しなかったため、{_FALLBACK}"
 
 SYSTEM_PROMPT = f"""あなたは自治体の国際交流に関する報告書について、職員の質問に答えるアシスタントです。
 ユーザーのメッセージには、<passage id="番号" source="ファイル名">…</passage> で区切られた資料の抜粋と、質問が含まれます。
@@ -150,8 +154,11 @@ class LLMAnswerer:
     # -- answering --------------------------------------------------------------------
     def answer(self, question: str, passages: Sequence[Passage], extractive: Answer) -> Answer:
         """The generated answer if the passages support it, else ``extractive`` with a notice."""
-        if not passages:
-            return extractive  # nothing to ground an answer in; the extractive one abstains
+        if not passages or extractive.abstained:
+            # The reader's calibrated threshold decides whether the reports answer at all:
+            # asked anyway, a small model answers unanswerable questions with real facts
+            # that answer something else (bench/RESULTS.md, LLM path).
+            return extractive
         passages = prompt_passages(passages, extractive)
         try:
             generation = self.generate(question, passages)
@@ -173,6 +180,14 @@ class LLMAnswerer:
             return replace(
                 extractive, notice=NOTICE_UNGROUNDED, llm_rejected=True, timings_ms=timings
             )
+        disagreement = check_agreement(
+            text, extractive.stated, _reader_sentence(extractive), passage_texts(passages)
+        )
+        if disagreement:
+            log.info("generated answer disagrees: %s | %s", "; ".join(disagreement), text)
+            return replace(
+                extractive, notice=NOTICE_DISAGREES, llm_rejected=True, timings_ms=timings
+            )
         citations = cite_supporting_sentences(text, passages)
         return verify_citations(
             Answer(
@@ -184,6 +199,7 @@ class LLMAnswerer:
                 retrieved=list(extractive.retrieved or passages),
                 timings_ms=timings,
                 support=extractive.support,
+                stated=extractive.stated,
             )
         )
 
@@ -191,9 +207,7 @@ class LLMAnswerer:
     def _abstained(extractive: Answer, timings: dict[str, float]) -> Answer:
         """The model found nothing. A small model misses answers the extractive reader finds
         with calibrated confidence, so that answer is shown rather than a wrong abstention."""
-        if not extractive.abstained:
-            return replace(extractive, notice=NOTICE_LLM_FOUND_NOTHING, timings_ms=timings)
-        return replace(extractive, answer=ABSTENTION, answered_by="llm", timings_ms=timings)
+        return replace(extractive, notice=NOTICE_LLM_FOUND_NOTHING, timings_ms=timings)
 
     # -- follow-ups -------------------------------------------------------------------
     def condense(self, question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -210,6 +224,10 @@ class LLMAnswerer:
         if not standalone or len(standalone) > _CONDENSE_MAX_CHARS or is_abstention(standalone):
             return fallback
         return standalone
+
+
+def _reader_sentence(extractive: Answer) -> str:
+    return extractive.citations[0].text if extractive.citations else ""
 
 
 # -- prompts ------------------------------------------------------------------------------

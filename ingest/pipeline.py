@@ -1,10 +1,13 @@
-"""Ingestion, file by file: load -> repair -> chunk -> embed into Chroma + keyword index.
+"""Ingestion: load -> repair -> chunk each file -> embed into Chroma + keyword index.
 
-Consistency rule: the keyword index (SQLite, transactional) is the commit record. For each
-file the new chunks are first written to Chroma (through LangChain's indexing API, which
-skips chunks already stored), then the file's keyword rows and catalog row are committed in
-one transaction, and only then are the file's stale chunks deleted from Chroma. A run killed
-at any point leaves at worst orphan vectors, which ``reconcile`` removes at the start of the
+Files are prepared one by one and written in windows of about ``write_batch`` chunks (one
+embedding call and one Chroma write for several reports).
+
+Consistency rule: the keyword index (SQLite, transactional) is the commit record. A window's
+new chunks are first written to Chroma (through LangChain's indexing API, which skips chunks
+already stored), then each file's keyword rows and catalog row are committed in one
+transaction, and only then are that file's stale chunks deleted from Chroma. A run killed at
+any point leaves at worst orphan vectors, which ``reconcile`` removes at the start of the
 next run; the retriever never shows a chunk the keyword index does not hold.
 """
 
@@ -45,6 +48,25 @@ HEADER_CHARS = "header_chars"
 # Files that live beside reports but are not reports (question sets, metadata sidecars).
 IGNORED_SUFFIXES = (".meta.json", ".jsonl")
 Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A prepared file waiting in the write window: its chunks and what was stored before."""
+
+    candidate: Candidate
+    title: str
+    chunks: list[Chunk]
+    previous: ReportInfo | None
+    metadata: dict
+
+    @property
+    def source(self) -> str:
+        return self.candidate.source
+
+    @property
+    def path(self) -> Path:
+        return self.candidate.path
 
 
 class IngestBusy(RuntimeError):
@@ -177,13 +199,47 @@ class Ingestor:
             self.reconcile()
             if prune:
                 outcomes.extend(self._prune())
-            for i, candidate in enumerate(candidates):
-                if progress:
-                    progress(i, len(candidates), candidate.source)
-                outcomes.append(self._ingest_one(candidate))
-            if progress:
-                progress(len(candidates), len(candidates), "")
+            outcomes.extend(self._ingest_candidates(candidates, progress))
         return outcomes
+
+    def _ingest_candidates(
+        self, candidates: Sequence[Candidate], progress: Progress | None
+    ) -> list[FileOutcome]:
+        """Prepare files one by one; write them in windows of about ``write_batch`` chunks.
+
+        Chroma's per-write cost grows with what it already stores, and the model encodes
+        similar-length texts of many reports faster than each report's alone, so several
+        reports share one embedding call and one Chroma write. Each report is still
+        committed on its own, in order (see the module docstring).
+        """
+        results: list[FileOutcome | None] = [None] * len(candidates)
+        window: list[Pending] = []
+        slots: list[int] = []
+
+        def flush() -> None:
+            for slot, outcome in zip(slots, self._write_window(window), strict=True):
+                results[slot] = outcome
+            window.clear()
+            slots.clear()
+
+        for i, candidate in enumerate(candidates):
+            if progress:
+                progress(i, len(candidates), candidate.source)
+            if any(p.source == candidate.source for p in window):
+                flush()  # the same name twice: the later file replaces the earlier one
+            prepared = self._prepare(candidate, window)
+            if isinstance(prepared, FileOutcome):
+                results[i] = prepared
+                continue
+            window.append(prepared)
+            slots.append(i)
+            if sum(len(p.chunks) for p in window) >= self.settings.write_batch:
+                flush()
+        if window:
+            flush()
+        if progress:
+            progress(len(candidates), len(candidates), "")
+        return [r for r in results if r is not None]
 
     def list_reports(self) -> list[ReportInfo]:
         return self.catalog.all()
@@ -250,8 +306,9 @@ class Ingestor:
             return False
         return not store.record_manager(self.settings).list_keys()
 
-    # -- one file -------------------------------------------------------------------
-    def _ingest_one(self, candidate: Candidate) -> FileOutcome:
+    # -- one file: load, repair, chunk; decide whether it must be written ------------------
+    def _prepare(self, candidate: Candidate, pending: Sequence[Pending]) -> FileOutcome | Pending:
+        """The file's chunks to write, or its outcome when there is nothing to write."""
         source = candidate.source
         try:
             report = repair(load_report(candidate.path, source=source, max_bytes=self._max_bytes))
@@ -271,61 +328,89 @@ class Ingestor:
             return FileOutcome(source, Outcome.FAILED, str(exc), path=str(candidate.path))
 
         previous = self.catalog.get(source)
-        print_ = fingerprint(chunks, self.settings)
-        if previous and previous.fingerprint == print_:
+        if previous and previous.fingerprint == fingerprint(chunks, self.settings):
             return FileOutcome(
                 source, Outcome.UNCHANGED, "変更はありません。", len(chunks), str(candidate.path)
             )
-        twin = self.catalog.find_by_doc_hash(chunks[0].doc_hash)
-        if twin and twin.source != source and Path(twin.path).exists():
+        twin = self._twin(source, chunks[0].doc_hash, pending)
+        if twin is not None:
+            twin_source, twin_chunks = twin
             return FileOutcome(
                 source,
                 Outcome.UNCHANGED,
-                f"{source}: 同じ内容の資料「{twin.source}」が登録済みのため、重複して登録しませんでした。",
-                twin.chunks,
+                f"{source}: 同じ内容の資料「{twin_source}」が登録済みのため、重複して登録しませんでした。",
+                twin_chunks,
                 str(candidate.path),
             )
-        try:
-            self._write(source, report.title, candidate.path, chunks, previous, report.metadata)
-        except store.StoreUnavailable as exc:
-            return FileOutcome(source, Outcome.FAILED, f"{source}: {exc}", path=str(candidate.path))
-        except store.WRITE_ERRORS as exc:  # a full disk, a read-only file, a lost server
-            message = store.describe_write_error(self.settings, exc)
-            return FileOutcome(
-                source, Outcome.FAILED, f"{source}: {message}", path=str(candidate.path)
-            )
-        outcome = Outcome.UPDATED if previous else Outcome.ADDED
-        message = "更新しました。" if previous else "追加しました。"
-        return FileOutcome(source, outcome, message, len(chunks), str(candidate.path))
+        return Pending(candidate, report.title, chunks, previous, report.metadata)
 
-    def _write(self, source, title, path, chunks, previous, metadata) -> None:
+    def _twin(
+        self, source: str, doc_hash: str, pending: Sequence[Pending]
+    ) -> tuple[str, int] | None:
+        """The report already stored, or about to be, with the same text under another name."""
+        for other in pending:
+            if other.chunks[0].doc_hash == doc_hash and other.source != source:
+                return other.source, len(other.chunks)
+        twin = self.catalog.find_by_doc_hash(doc_hash)
+        if twin and twin.source != source and Path(twin.path).exists():
+            return twin.source, twin.chunks
+        return None
+
+    # -- a window of files: one embedding and Chroma write, then one commit per file ------
+    def _write_window(self, window: Sequence[Pending]) -> list[FileOutcome]:
         manager = store.record_manager(self.settings)
-        old_ids = set(manager.list_keys(group_ids=[source]))
-        documents = [chroma_document(c) for c in chunks]
-        langchain_index(
-            documents,
-            manager,
-            store.vector_store(self.settings, self.embeddings),
-            cleanup=None,  # stale chunks are deleted below, after the commit
-            source_id_key="source",
-            key_encoder=lambda doc: doc.metadata["chunk_id"],
-            batch_size=256,
+        old_ids = {p.source: set(manager.list_keys(group_ids=[p.source])) for p in window}
+        try:
+            langchain_index(
+                [chroma_document(c) for p in window for c in p.chunks],
+                manager,
+                store.vector_store(self.settings, self.embeddings),
+                cleanup=None,  # stale chunks are deleted after each report's commit
+                source_id_key="source",
+                key_encoder=lambda doc: doc.metadata["chunk_id"],
+                batch_size=256,
+            )
+        except (store.StoreUnavailable, *store.WRITE_ERRORS) as exc:
+            return [self._failed(p, exc) for p in window]
+        outcomes = []
+        for p in window:
+            try:
+                self._commit(p, old_ids[p.source])
+            except (store.StoreUnavailable, *store.WRITE_ERRORS) as exc:
+                outcomes.append(self._failed(p, exc))
+                continue
+            outcome = Outcome.UPDATED if p.previous else Outcome.ADDED
+            message = "更新しました。" if p.previous else "追加しました。"
+            outcomes.append(FileOutcome(p.source, outcome, message, len(p.chunks), str(p.path)))
+        return outcomes
+
+    def _failed(self, pending: Pending, exc: BaseException) -> FileOutcome:
+        if isinstance(exc, store.StoreUnavailable):
+            message = str(exc)
+        else:  # a full disk, a read-only file, a lost server
+            message = store.describe_write_error(self.settings, exc)
+        return FileOutcome(
+            pending.source, Outcome.FAILED, f"{pending.source}: {message}", path=str(pending.path)
         )
+
+    def _commit(self, pending: Pending, old_ids: set[str]) -> None:
+        """Make the report's new chunks searchable in one transaction, then drop its old ones."""
+        chunks, previous = pending.chunks, pending.previous
         info = ReportInfo(
-            source=source,
-            title=title or source,
-            path=str(Path(path).resolve()),
+            source=pending.source,
+            title=pending.title or pending.source,
+            path=str(Path(pending.path).resolve()),
             doc_hash=chunks[0].doc_hash,
             fingerprint=fingerprint(chunks, self.settings),
             chunks=len(chunks),
             added_at=previous.added_at if previous else now_iso(),
             updated_at=now_iso(),
-            metadata=metadata or {},
+            metadata=pending.metadata or {},
         )
         conn = connect(self.settings.catalog_path)
         try:
             conn.execute("BEGIN IMMEDIATE")
-            self.keyword_index.replace_source(source, chunks, conn=conn)
+            self.keyword_index.replace_source(pending.source, chunks, conn=conn)
             Catalog.upsert(conn, info)
             conn.execute("COMMIT")
         except BaseException:
@@ -336,7 +421,7 @@ class Ingestor:
         stale = sorted(old_ids - {c.chunk_id for c in chunks})
         if stale:
             store.open_collection(self.settings).delete(ids=stale)
-            manager.delete_keys(stale)
+            store.record_manager(self.settings).delete_keys(stale)
 
     def _remove(self, source: str) -> bool:
         if self.catalog.get(source) is None:

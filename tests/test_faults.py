@@ -35,6 +35,9 @@ pytestmark = pytest.mark.slow
 
 INGEST_TIMEOUT = 300  # seconds; a full run takes ~25 s alone, much more on a busy machine
 REPORT_COUNT = 8  # the seed report + 7 fixture reports
+# Chunks per write window in the killed ingests: the 8 reports (79 chunks) then make five
+# windows of one or two reports, so kills land between windows and inside one.
+WRITE_BATCH = "16"
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +79,7 @@ def healthy_copy(tmp_path, clean_settings, clean_index, model_dir) -> Settings:
 
 def start_ingest(settings: Settings, paths, name: str, **env) -> Child:
     args = ["ingest", *map(str, paths), "--json"]
+    env.setdefault("REPORTS_WRITE_BATCH", WRITE_BATCH)
     return start_cli(args, cli_env(settings, **env), settings.data_dir.parent / "logs", name)
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import check_grounding, cited_markers, is_abstention, quantities_in
+from assistant.grounding import (
+    check_agreement,
+    check_grounding,
+    cited_markers,
+    is_abstention,
+    quantities_in,
+)
 from assistant.records import ABSTENTION
 
 PASSAGES = {
@@ -129,3 +135,32 @@ def test_a_number_must_come_with_the_same_unit():
 MISSION_WITH_DATES = (
     "平成24年11月16日から25日にかけて、市内中小企業７社が参加しました。20日と21日に協定。"
 )
+
+
+# -- agreement with the extractive reader ---------------------------------------------------
+
+
+def test_an_answer_agrees_when_it_states_the_readers_date_in_either_calendar():
+    for said in ("2012年11月21日に締結しました[1]。", "平成24年11月21日です[1]。"):
+        assert check_agreement(said, "平成２４年１１月２１日", "", {1: ""}) == [], said
+
+
+def test_an_answer_with_another_number_than_the_reader_disagrees():
+    [problem] = check_agreement("12社が参加しました[1]。", "７社", "", {1: ""})
+    assert "7社" in problem
+
+
+def test_a_list_agrees_whatever_separates_its_items():
+    assert (
+        check_agreement(
+            "展示会視察とビジネスマッチング[1]", "展示会視察、ビジネスマッチング", "", {}
+        )
+        == []
+    )
+    assert check_agreement("展示会視察です[1]", "展示会視察、ビジネスマッチング", "", {})
+
+
+def test_a_quoted_answer_must_cite_the_passage_holding_the_readers_sentence():
+    passages = {1: "協定を締結しました。", 2: "展示会を視察しました。"}
+    assert check_agreement("展示会を視察した[2]。", "", "展示会を視察しました。", passages) == []
+    assert check_agreement("協定を締結した[1]。", "", "展示会を視察しました。", passages)

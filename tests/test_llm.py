@@ -18,12 +18,14 @@ from collections.abc import Iterator
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+from assistant.calibration import load_min_support
 from assistant.citations import is_verbatim
 from assistant.extractive import answer_extractively
 from assistant.llm import (
     MAX_PROMPT_PASSAGES,
     NOTICE_BAD_RESPONSE,
     NOTICE_CUT,
+    NOTICE_DISAGREES,
     NOTICE_LLM_FOUND_NOTHING,
     NOTICE_SERVER_ERROR,
     NOTICE_TIMEOUT,
@@ -34,6 +36,7 @@ from assistant.llm import (
     prompt_passages,
 )
 from assistant.records import ABSTENTION, Answer, Passage
+from assistant.spans import normalize
 from ingest.records import Chunk, sha256_text
 from ingest.settings import Settings
 
@@ -67,7 +70,8 @@ SETTINGS = Settings(llm_url="http://127.0.0.1:9/v1", llm_timeout=2.0)
 
 
 def extractive(question: str) -> Answer:
-    return answer_extractively(question, PASSAGES)
+    """The extractive answer the product would show, at the calibrated threshold."""
+    return answer_extractively(question, PASSAGES, min_support=load_min_support())
 
 
 def answerer_saying(*responses: str, **fake_options) -> LLMAnswerer:
@@ -157,6 +161,31 @@ def test_an_answer_without_markers_and_without_support_is_rejected():
         assert answer.answered_by == "extractive" and answer.llm_rejected, unsupported
 
 
+def test_a_grounded_answer_that_states_another_fact_than_the_reader_is_not_shown():
+    question = "ジュネーブの機関と協定を結んだのはいつ？"
+    fallback = extractive(question)
+    assert "21" in normalize(fallback.stated)
+    # 20日 occurs in the cited passage, but it is the date of the other agreement.
+    generated = "平成24年11月20日に協定を締結しました[1]。"
+    answer = answerer_saying(generated).answer(question, PASSAGES, fallback)
+
+    assert answer.answered_by == "extractive" and answer.llm_rejected
+    assert answer.notice == NOTICE_DISAGREES
+    assert answer.answer == fallback.answer
+
+
+def test_an_answer_quoting_sentences_must_rest_on_the_readers_best_passage():
+    question = "欧州ミッション団について教えてください。"
+    fallback = extractive(question)
+    assert not fallback.stated and fallback.citations[0].chunk_id == "tsu-2"
+    on_the_evidence = answerer_saying("市内中小企業７社が欧州を訪問しました[2]。")
+    elsewhere = answerer_saying("経済交流に関する協力協定を締結しました[1]。")
+
+    assert on_the_evidence.answer(question, PASSAGES, fallback).answered_by == "llm"
+    rejected = elsewhere.answer(question, PASSAGES, fallback)
+    assert rejected.answered_by == "extractive" and rejected.notice == NOTICE_DISAGREES
+
+
 def test_the_prompt_holds_at_most_three_passages_including_the_extractive_evidence():
     many = [passage(f"津市の報告書の別の段落です。番号{i}。", i) for i in range(1, 5)]
     evidence = passage(MISSION, 5)
@@ -171,16 +200,18 @@ def test_the_prompt_holds_at_most_three_passages_including_the_extractive_eviden
 # -- abstention -----------------------------------------------------------------------------
 
 
-def test_the_models_abstention_passes_through_when_the_passages_hold_no_answer():
+def test_when_the_reader_abstains_the_model_is_not_asked_and_the_abstention_stands():
     question = "津市の人口は何人ですか？"
     fallback = extractive(question)
-    assert fallback.abstained  # the extractive reader finds nothing either
-    answer = answerer_saying(ABSTENTION).answer(question, PASSAGES, fallback)
+    assert fallback.abstained  # the passages hold no answer
+    # A grounded but wrong answer: 7 and 社 are in passage 2, yet it is not a population.
+    model = FakeListChatModel(responses=["人口は7社です[2]。"])
+    answer = LLMAnswerer(SETTINGS, chat_model=model).answer(question, PASSAGES, fallback)
 
     assert answer.abstained and answer.answer == ABSTENTION
-    assert answer.answered_by == "llm"
+    assert answer.answered_by == "extractive"
     assert not answer.llm_rejected and not answer.notice
-    assert not answer.citations
+    assert model.i == 0, "the model must not be asked"
 
 
 def test_an_abstention_where_the_extractive_reader_found_an_answer_shows_that_answer():

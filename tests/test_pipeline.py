@@ -14,7 +14,7 @@ from ingest import store
 from ingest.keyword_index import KeywordIndex
 from ingest.pipeline import Ingestor
 from ingest.records import Outcome
-from tests.conftest import SEED_REPORT
+from tests.conftest import FIXTURE_REPORTS, SEED_REPORT
 
 
 class CountingEmbeddings(Embeddings):
@@ -96,6 +96,48 @@ def test_same_report_under_two_names_is_stored_once(settings, reports_dir, count
     assert outcomes["copy_of_report.txt"].outcome == Outcome.UNCHANGED
     assert SEED_REPORT.name in outcomes["copy_of_report.txt"].message
     assert [r.source for r in Ingestor(settings).list_reports()] == [SEED_REPORT.name]
+
+
+def test_two_names_for_one_report_in_the_same_run_are_stored_once(settings, reports_dir, counting):
+    shutil.copy(reports_dir / SEED_REPORT.name, reports_dir / "zz_copy_of_report.txt")
+    outcomes = outcomes_by_source(
+        Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
+    )
+    assert outcomes[SEED_REPORT.name].outcome == Outcome.ADDED
+    assert outcomes["zz_copy_of_report.txt"].outcome == Outcome.UNCHANGED
+    assert SEED_REPORT.name in outcomes["zz_copy_of_report.txt"].message
+    chroma_ids, keyword_ids = index_state(settings)
+    assert chroma_ids == keyword_ids and len(chroma_ids) == outcomes[SEED_REPORT.name].chunks
+
+
+class CallCountingEmbeddings(CountingEmbeddings):
+    def __init__(self, inner: Embeddings):
+        super().__init__(inner)
+        self.calls = 0
+
+    def embed_documents(self, texts):
+        self.calls += 1
+        return super().embed_documents(texts)
+
+
+def test_reports_are_embedded_together_and_the_index_does_not_depend_on_it(
+    settings, tmp_path, embeddings
+):
+    """Several reports share one embedding call (write_batch chunks); each is still its own
+    report, and any window size gives the same index."""
+    together, one_by_one = CallCountingEmbeddings(embeddings), CallCountingEmbeddings(embeddings)
+    windowed = settings.with_(data_dir=tmp_path / "windowed", write_batch=1000)
+    single = settings.with_(data_dir=tmp_path / "single", write_batch=1)
+    first = Ingestor(windowed, embeddings=together).ingest_paths([FIXTURE_REPORTS])
+    second = Ingestor(single, embeddings=one_by_one).ingest_paths([FIXTURE_REPORTS])
+
+    assert [o.outcome for o in first] == [Outcome.ADDED] * len(first) == [o.outcome for o in second]
+    assert [(o.source, o.chunks) for o in first] == [(o.source, o.chunks) for o in second]
+    assert together.calls == 1 and one_by_one.calls == len(first) > 1
+    assert index_state(windowed) == index_state(single)
+    assert [r.source for r in Ingestor(windowed).list_reports()] == [
+        r.source for r in Ingestor(single).list_reports()
+    ]
 
 
 def test_shift_jis_and_euc_jp_copies_give_the_same_chunks(settings, tmp_path, counting):
