@@ -1,11 +1,14 @@
-"""The abstention threshold, calibrated on the question sets (answerable and unanswerable).
+"""The abstention thresholds, calibrated on the question sets (answerable and unanswerable).
 
 ``python -m assistant calibrate --write`` indexes the corpus and the fixture reports in a
 throwaway data directory, asks every question with abstention switched off, and picks the
 support threshold that maximises the share of questions handled right: answerable ones
-answered correctly above it, unanswerable ones below it. The result is written to
-``assistant/calibration.json``, which the assistant reads; ``tests/test_calibration.py``
-checks that re-running the calibration reproduces the committed value.
+answered correctly above it, unanswerable ones below it. A second threshold is chosen the
+same way, above the first, for the answers that are weaker evidence: a question asking for a
+date, count, name or place that the reader could answer only by quoting a sentence (it found
+no span of the asked kind). The result is written to ``assistant/calibration.json``, which
+the assistant reads; ``tests/test_calibration.py`` checks that re-running the calibration
+reproduces the committed values.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class Observation:
     support: float
     answerable: bool
     correct: bool
+    quoted_for_span: bool = False  # a span was asked for, a sentence was quoted instead
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,12 @@ class Calibration:
     accuracy: float
     answerable: int
     unanswerable: int
+    min_quote_support: float | None = None
 
     def to_dict(self) -> dict:
         return {
             "min_support": round(self.min_support, 4),
+            "min_quote_support": round(self.min_quote_support or self.min_support, 4),
             "accuracy_at_threshold": round(self.accuracy, 4),
             "answerable_questions": self.answerable,
             "unanswerable_questions": self.unanswerable,
@@ -55,11 +61,57 @@ class Calibration:
         }
 
 
-def load_min_support(path: Path = CALIBRATION_FILE) -> float:
+@dataclass(frozen=True)
+class Thresholds:
+    """What the extractive reader needs to answer (see ``answer_extractively``)."""
+
+    min_support: float
+    min_quote_support: float
+
+
+def load_thresholds(path: Path = CALIBRATION_FILE) -> Thresholds:
     try:
-        return float(json.loads(path.read_text(encoding="utf-8"))["min_support"])
+        values = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return UNCALIBRATED_MIN_SUPPORT
+        return Thresholds(UNCALIBRATED_MIN_SUPPORT, UNCALIBRATED_MIN_SUPPORT)
+    min_support = float(values["min_support"])
+    return Thresholds(min_support, float(values.get("min_quote_support", min_support)))
+
+
+def load_min_support(path: Path = CALIBRATION_FILE) -> float:
+    return load_thresholds(path).min_support
+
+
+def calibrate_both(observations: Sequence[Observation]) -> Calibration:
+    """``min_support`` over every question, then ``min_quote_support`` (never below it) over
+    the questions a sentence was quoted for instead of the asked span."""
+    overall = choose_threshold(observations)
+    quoted = [
+        o for o in observations if o.quoted_for_span and o.support >= overall.min_support
+    ]
+    quote_cut = choose_threshold(quoted).min_support if quoted else overall.min_support
+    quote_cut = max(quote_cut, overall.min_support)
+    right = sum(_handled_right(o, overall.min_support, quote_cut) for o in observations)
+    return Calibration(
+        min_support=overall.min_support,
+        accuracy=right / len(observations),
+        answerable=overall.answerable,
+        unanswerable=overall.unanswerable,
+        min_quote_support=quote_cut,
+    )
+
+
+def _handled_right(o: Observation, min_support: float, min_quote_support: float) -> bool:
+    needed = min_quote_support if o.quoted_for_span else min_support
+    return (o.support >= needed and o.correct) if o.answerable else o.support < needed
+
+
+def accuracy_with(thresholds: Thresholds, observations: Sequence[Observation]) -> float:
+    right = sum(
+        _handled_right(o, thresholds.min_support, thresholds.min_quote_support)
+        for o in observations
+    )
+    return right / len(observations)
 
 
 def choose_threshold(observations: Sequence[Observation]) -> Calibration:
@@ -91,13 +143,18 @@ def choose_threshold(observations: Sequence[Observation]) -> Calibration:
 
 def observe(assistant, questions) -> list[Observation]:
     from assistant.evaluation.metrics import is_answer_correct
+    from assistant.extractive import SPAN_QUESTION_TYPES
 
-    assistant.min_support = 0.0  # answer everything; the threshold is what we are choosing
+    # Answer everything: the thresholds are what we are choosing.
+    assistant.thresholds = Thresholds(0.0, 0.0)
     observations = []
     for question in questions:
         answer = assistant.ask(question.question)
         correct = (not question.unanswerable) and is_answer_correct(question, answer)
-        observations.append(Observation(answer.support, not question.unanswerable, correct))
+        quoted = not answer.stated and answer.question_type in SPAN_QUESTION_TYPES
+        observations.append(
+            Observation(answer.support, not question.unanswerable, correct, quoted)
+        )
     return observations
 
 
@@ -118,7 +175,7 @@ def calibrate(
         )
         Ingestor(settings).ingest_paths(list(report_paths))
         questions = load_questions(questions_paths)
-        return choose_threshold(observe(Assistant(settings), questions))
+        return calibrate_both(observe(Assistant(settings), questions))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

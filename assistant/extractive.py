@@ -862,14 +862,38 @@ def _related(passages: Sequence[Passage], ranked: list[_Scored]) -> list[Citatio
 # --------------------------------------------------------------------------------------
 
 
+# Questions asking for one kind of thing (a date, a count, a name, a place, words said):
+# answered by a quoted sentence only when no span of that kind was found.
+SPAN_QUESTION_TYPES = frozenset(
+    {
+        QuestionType.WHEN,
+        QuestionType.COUNT,
+        QuestionType.WHO,
+        QuestionType.WHERE,
+        QuestionType.DURATION,
+        QuestionType.ORGANISATION,
+        QuestionType.LANGUAGE,
+        QuestionType.QUOTE,
+        QuestionType.LIST,
+    }
+)
+
+
 def answer_extractively(
     question: str,
     passages: Sequence[Passage],
     *,
     min_support: float = DEFAULT_MIN_SUPPORT,
+    min_quote_support: float | None = None,
     max_sentences: int = 2,
 ) -> Answer:
-    """Answer ``question`` from ``passages`` (best first) with exact quotes, or abstain."""
+    """Answer ``question`` from ``passages`` (best first) with exact quotes, or abstain.
+
+    ``min_support`` is the support any answer needs. ``min_quote_support`` (default: the
+    same) is what a question asking for a date, count, name or place needs when the reader
+    found no span of that kind and could only quote a sentence: weaker evidence, so the
+    calibration gives it its own threshold.
+    """
     parsed = _parse_question(question, passages)
     sentences = _sentences(passages)
     parsed.weights = _term_weights(parsed.terms, sentences)
@@ -878,6 +902,12 @@ def answer_extractively(
         return _abstain(parsed, passages, ranked)
     best = ranked[0]
     answered = _answer_span(parsed, passages, best)
+    if (
+        answered is None
+        and parsed.type in SPAN_QUESTION_TYPES
+        and best.support < max(min_support, min_quote_support or 0.0)
+    ):
+        return _abstain(parsed, passages, ranked)
     stated = ""
     if answered is not None:
         span, sentence = answered

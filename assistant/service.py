@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.calibration import load_min_support
+from assistant.calibration import Thresholds, load_thresholds
 from assistant.citations import verify_citations
 from assistant.extractive import answer_extractively, passage_support
 from assistant.followup import resolve_followup
@@ -69,8 +69,9 @@ class Assistant:
         )
 
     @cached_property
-    def min_support(self) -> float:
-        return load_min_support()
+    def thresholds(self) -> Thresholds:
+        """The calibrated support the extractive reader needs to answer."""
+        return load_thresholds()
 
     @cached_property
     def llm(self) -> LLMAnswerer | None:
@@ -112,7 +113,12 @@ class Assistant:
             raise
         t0 = time.perf_counter()
         answer = verify_citations(
-            answer_extractively(query, candidates, min_support=self.min_support)
+            answer_extractively(
+                query,
+                candidates,
+                min_support=self.thresholds.min_support,
+                min_quote_support=self.thresholds.min_quote_support,
+            )
         )
         if self.llm is not None:  # falls back to the extractive answer, with a notice
             answer = self.llm.answer(query, passages, answer)

@@ -7,8 +7,11 @@ import pytest
 from assistant.calibration import (
     DEFAULT_QUESTIONS,
     Observation,
+    Thresholds,
+    accuracy_with,
+    calibrate_both,
     choose_threshold,
-    load_min_support,
+    load_thresholds,
     observe,
 )
 
@@ -48,18 +51,47 @@ def test_ties_take_the_widest_margin():
     assert choose_threshold(observations).min_support == pytest.approx(0.5)
 
 
+def test_a_sentence_quoted_for_an_asked_span_gets_its_own_higher_threshold():
+    """Unanswerable questions often reach a sentence on the topic without the asked date or
+    name: those quotes need more support than answers stating a span."""
+    observations = [
+        Observation(0.9, True, True),
+        Observation(0.4, True, True),
+        Observation(0.2, False, False),
+        Observation(0.6, True, True, quoted_for_span=True),
+        Observation(0.5, False, False, quoted_for_span=True),
+    ]
+    result = calibrate_both(observations)
+    assert result.min_support <= 0.4 and 0.5 < result.min_quote_support <= 0.6
+    assert result.accuracy == 1.0
+    assert choose_threshold(observations).accuracy < 1.0  # one threshold cannot do this
+
+
+def test_the_quote_threshold_is_never_below_the_general_one():
+    observations = [
+        Observation(0.9, True, True),
+        Observation(0.3, False, False),
+        Observation(0.6, True, True, quoted_for_span=True),
+    ]
+    result = calibrate_both(observations)
+    assert result.min_quote_support >= result.min_support
+
+
 @pytest.mark.slow
-def test_committed_threshold_is_what_calibration_chooses(evaluation_settings, embeddings):
-    """Re-running the calibration on the question sets finds the committed threshold optimal."""
+def test_committed_thresholds_are_what_calibration_chooses(evaluation_settings, embeddings):
+    """Re-running the calibration on the question sets finds the committed thresholds optimal."""
     from assistant.evaluation.questions import load_questions
     from assistant.service import Assistant
 
     observations = observe(
         Assistant(evaluation_settings, embeddings=embeddings), load_questions(DEFAULT_QUESTIONS)
     )
-    best = choose_threshold(observations)
-    committed = load_min_support()
-    assert accuracy_at(committed, observations) == pytest.approx(best.accuracy), (
-        f"committed min_support {committed} is no longer optimal (best {best.min_support:.4f}); "
-        "run `python -m assistant calibrate --write`"
+    best = calibrate_both(observations)
+    committed = load_thresholds()
+    assert accuracy_with(committed, observations) == pytest.approx(best.accuracy), (
+        f"committed thresholds {committed} are no longer optimal (best {best.min_support:.4f}, "
+        f"{best.min_quote_support:.4f}); run `python -m assistant calibrate --write`"
+    )
+    assert accuracy_with(Thresholds(best.min_support, best.min_support), observations) <= (
+        best.accuracy
     )

@@ -420,3 +420,22 @@ def test_a_sentence_about_another_partner_does_not_answer_for_the_asked_one():
     asked_about_cern = ask("津市がCERNと協定を結んだのはいつ？")
     assert not asked_about_opi.abstained
     assert asked_about_cern.support < asked_about_opi.support / 2
+
+
+def test_a_sentence_quoted_for_a_name_the_reports_do_not_give_needs_the_quote_threshold():
+    """「社名は？」 reaches the sentence about the mission, which names no company: only a
+    quote is possible, and a quote for an asked span is held to its own, higher threshold."""
+    question = "欧州ミッション団に参加した企業の社名は？"
+    loose = answer_extractively(question, REPORT, min_support=0)
+    assert not loose.abstained and not loose.stated
+    strict = answer_extractively(
+        question, REPORT, min_support=0, min_quote_support=loose.support + 0.01
+    )
+    assert strict.abstained and strict.related
+
+
+def test_an_answer_stating_the_asked_span_is_not_held_to_the_quote_threshold():
+    answer = answer_extractively(
+        "欧州ミッション団はいつ出発しましたか？", REPORT, min_support=0, min_quote_support=1.0
+    )
+    assert not answer.abstained and "11月16日" in answer.stated

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.calibration import load_min_support
+from assistant.calibration import load_thresholds
 from assistant.citations import is_verbatim
 from assistant.extractive import answer_extractively
 from assistant.llm import (
@@ -71,7 +71,13 @@ SETTINGS = Settings(llm_url="http://127.0.0.1:9/v1", llm_timeout=2.0)
 
 def extractive(question: str) -> Answer:
     """The extractive answer the product would show, at the calibrated threshold."""
-    return answer_extractively(question, PASSAGES, min_support=load_min_support())
+    thresholds = load_thresholds()
+    return answer_extractively(
+        question,
+        PASSAGES,
+        min_support=thresholds.min_support,
+        min_quote_support=thresholds.min_quote_support,
+    )
 
 
 def answerer_saying(*responses: str, **fake_options) -> LLMAnswerer:
