@@ -86,9 +86,7 @@ def calibrate_both(observations: Sequence[Observation]) -> Calibration:
     """``min_support`` over every question, then ``min_quote_support`` (never below it) over
     the questions a sentence was quoted for instead of the asked span."""
     overall = choose_threshold(observations)
-    quoted = [
-        o for o in observations if o.quoted_for_span and o.support >= overall.min_support
-    ]
+    quoted = [o for o in observations if o.quoted_for_span and o.support >= overall.min_support]
     quote_cut = choose_threshold(quoted).min_support if quoted else overall.min_support
     quote_cut = max(quote_cut, overall.min_support)
     right = sum(_handled_right(o, overall.min_support, quote_cut) for o in observations)
@@ -152,9 +150,7 @@ def observe(assistant, questions) -> list[Observation]:
         answer = assistant.ask(question.question)
         correct = (not question.unanswerable) and is_answer_correct(question, answer)
         quoted = not answer.stated and answer.question_type in SPAN_QUESTION_TYPES
-        observations.append(
-            Observation(answer.support, not question.unanswerable, correct, quoted)
-        )
+        observations.append(Observation(answer.support, not question.unanswerable, correct, quoted))
     return observations
 
 

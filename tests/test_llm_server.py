@@ -17,9 +17,10 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 
 from assistant.citations import is_verbatim
-from assistant.grounding import check_grounding
+from assistant.grounding import check_agreement, check_grounding
 from assistant.llm import (
     NOTICE_CUT,
+    NOTICE_DISAGREES,
     NOTICE_LLM_FOUND_NOTHING,
     NOTICE_UNGROUNDED,
     NOTICE_UNREACHABLE,
@@ -32,7 +33,8 @@ from tests.conftest import REPO
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 # Notices that say the model answered but its answer was not shown (never a server failure).
-ANSWERED_NOTICES = ("", NOTICE_UNGROUNDED, NOTICE_LLM_FOUND_NOTHING)
+ANSWERED_NOTICES = ("", NOTICE_UNGROUNDED, NOTICE_DISAGREES, NOTICE_LLM_FOUND_NOTHING)
+REJECTED_NOTICES = (NOTICE_UNGROUNDED, NOTICE_DISAGREES)
 
 
 @pytest.fixture(scope="module")
@@ -54,20 +56,24 @@ def extractive_assistant(evaluation_settings, embeddings) -> Assistant:
 
 
 def assert_grounded_or_fallback(answer: Answer, extractive: Answer) -> None:
-    """What a user sees is a checked generated answer, or exactly the extractive one."""
+    """What a user sees is a checked generated answer, or exactly the extractive one; where
+    the extractive reader abstains, its abstention stands and the model is not asked."""
+    if extractive.abstained:
+        assert answer.abstained and answer.answer == extractive.answer
+        assert answer.answered_by == "extractive" and "llm" not in answer.timings_ms
+        return
     assert "llm" in answer.timings_ms, f"the LLM was not asked: {answer.notice}"
     assert answer.notice in ANSWERED_NOTICES, answer.notice
     assert all(is_verbatim(c) for c in answer.citations)
     if answer.answered_by == "llm":
-        if answer.abstained:
-            assert extractive.abstained
-            return
         generated = answer.answer.split("\n[1] 「", 1)[0]
         cited = {c.marker: c.chunk_text for c in answer.citations}
         assert check_grounding(generated, cited) == []
+        reader_sentence = extractive.citations[0].text
+        assert check_agreement(generated, extractive.stated, reader_sentence, cited) == []
     else:
         assert answer.answer == extractive.answer
-        assert answer.llm_rejected == (answer.notice == NOTICE_UNGROUNDED)
+        assert answer.llm_rejected == (answer.notice in REJECTED_NOTICES)
 
 
 @pytest.mark.parametrize(
