@@ -722,6 +722,14 @@ def _phrase(question: _Question, span: Span) -> str:
     return f"{span.display()}です。"
 
 
+def _statement_core(phrase: str) -> str:
+    """What a phrase states, without its copula: 「７社です。」 -> 「７社」."""
+    for ending in ("と述べています。", "の略です。", "です。"):
+        if phrase.endswith(ending):
+            return phrase[: -len(ending)]
+    return phrase
+
+
 _WEEKDAYS = "月火水木金土日"
 _END_CUES = re.compile(r"終わ|終了|最終|まで|帰国")
 _START_CUES = re.compile(r"始ま|開始|出発|から|初日")
@@ -911,8 +919,9 @@ def answer_extractively(
     stated = ""
     if answered is not None:
         span, sentence = answered
-        stated = span.display()
-        lead = f"{_phrase(parsed, span)}[1]"
+        phrase = _phrase(parsed, span)
+        stated = _statement_core(phrase)
+        lead = f"{phrase}[1]"
         citations = [
             citation_for(passages[sentence.passage_index], sentence.start, sentence.end, 1)
         ]

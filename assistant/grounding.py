@@ -206,12 +206,17 @@ def check_agreement(
     return []
 
 
+_WEEKDAY_RE = re.compile(r"[月火水木金土日]曜")
+
+
 def _missing_statement(claims: str, stated: str) -> list[str]:
     numbers = quantities_in(stated)
     names = {name.casefold() for name in names_in(stated)}
-    if numbers or names:
+    weekdays = set(_WEEKDAY_RE.findall(stated))
+    if numbers or names or weekdays:
         missing = [f"{value}{unit}" for value, unit in numbers - quantities_in(claims)]
         missing += [name for name in sorted(names) if name not in claims.casefold()]
+        missing += [day for day in sorted(weekdays) if day not in claims]
     else:
         compact = _LIST_SEPARATORS.sub("", stated)
         missing = [] if compact in _LIST_SEPARATORS.sub("", claims) else [stated]

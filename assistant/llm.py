@@ -6,7 +6,8 @@ Nothing it writes is shown unchecked: the answer must pass ``check_grounding`` a
 passages it cites and ``check_agreement`` with the extractive reader (it states what the
 reader found), and each citation quotes, verbatim, the sentence of its passage that best
 supports the answer. The reader alone decides whether the reports answer at all: when it
-abstains, the model is not asked. Whenever the model is unreachable, slow, broken or unsupported by the
+abstains, the model is not asked; when it answers by quoting sentences, neither (unless
+``llm_summaries`` is set), since the quotes are the answer and could not be checked. Whenever the model is unreachable, slow, broken or unsupported by the
 sources, the user gets the extractive answer with a one-line notice saying why. Nothing is
 disabled after a failure: the next question tries the server again.
 """
@@ -158,6 +159,10 @@ class LLMAnswerer:
             # The reader's calibrated threshold decides whether the reports answer at all:
             # asked anyway, a small model answers unanswerable questions with real facts
             # that answer something else (bench/RESULTS.md, LLM path).
+            return extractive
+        if not extractive.stated and not self.settings.llm_summaries:
+            # The reader quoted sentences: they are the answer, and a paraphrase of them has
+            # nothing the checks could hold it to but its numbers and names.
             return extractive
         passages = prompt_passages(passages, extractive)
         try:

@@ -54,7 +54,7 @@ class Answer:
     retrieved: list[Passage] = field(default_factory=list, repr=False)
     timings_ms: dict[str, float] = field(default_factory=dict)
     support: float = 0.0  # how well the quoted text supports the answer, in [0, 1]
-    stated: str = ""  # the span the answer states (a date, a count, a name); "" for quotes
+    stated: str = ""  # what the answer states (a date, a count, a name); "" for quotes
 
     def to_dict(self) -> dict:
         """The shared-contract JSON shape, plus extra fields."""

@@ -50,6 +50,9 @@ class Settings:
     llm_temperature: float = 0.0
     llm_max_tokens: int = 512
     llm_timeout: float = 60.0
+    # Also generate answers the reader gives by quoting sentences (why/how/what-is): only the
+    # grounding check and the cited passage can verify those (bench/RESULTS.md, LLM path).
+    llm_summaries: bool = False
     auth: str | None = None  # "user:password" or a path to a file of such lines
     upload_max_mb: float = 20.0
     lock_timeout: float = 600.0  # seconds an ingest waits for another one to finish
@@ -105,6 +108,8 @@ def _convert(name: str, type_name: str, raw: str):
     try:
         if "Path" in type_name:
             return Path(raw).expanduser()
+        if type_name.startswith("bool"):
+            return _boolean(raw)
         if type_name.startswith("int"):
             return int(raw)
         if type_name.startswith("float"):
@@ -112,3 +117,12 @@ def _convert(name: str, type_name: str, raw: str):
     except ValueError as exc:
         raise ValueError(f"{PREFIX}{name.upper()}={raw!r} is not a valid {type_name}") from exc
     return raw
+
+
+def _boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{raw!r} is not a boolean (use 1 or 0)")

@@ -164,3 +164,9 @@ def test_a_quoted_answer_must_cite_the_passage_holding_the_readers_sentence():
     passages = {1: "協定を締結しました。", 2: "展示会を視察しました。"}
     assert check_agreement("展示会を視察した[2]。", "", "展示会を視察しました。", passages) == []
     assert check_agreement("協定を締結した[1]。", "", "展示会を視察しました。", passages)
+
+
+def test_a_weekday_the_reader_stated_must_be_in_the_answer():
+    stated = "金曜日（2012年（平成24年）11月16日）"
+    assert check_agreement("平成24年11月16日（金曜日）に出発しました[1]。", stated, "", {}) == []
+    assert check_agreement("平成24年11月16日に出発しました[1]。", stated, "", {})

@@ -180,13 +180,28 @@ def test_a_grounded_answer_that_states_another_fact_than_the_reader_is_not_shown
     assert answer.answer == fallback.answer
 
 
-def test_an_answer_quoting_sentences_must_rest_on_the_readers_best_passage():
+def test_an_answer_the_reader_gives_by_quoting_is_not_sent_to_the_model_by_default():
     question = "欧州ミッション団について教えてください。"
     fallback = extractive(question)
-    assert not fallback.stated and fallback.citations[0].chunk_id == "tsu-2"
-    on_the_evidence = answerer_saying("市内中小企業７社が欧州を訪問しました[2]。")
-    elsewhere = answerer_saying("経済交流に関する協力協定を締結しました[1]。")
+    assert not fallback.stated and not fallback.abstained  # the reader quotes a sentence
+    model = FakeListChatModel(responses=["市内中小企業７社が欧州を訪問しました[2]。"])
+    answer = LLMAnswerer(SETTINGS, chat_model=model).answer(question, PASSAGES, fallback)
 
+    assert answer.answer == fallback.answer and answer.answered_by == "extractive"
+    assert model.i == 0 and not answer.notice
+
+
+def test_with_summaries_on_a_quoting_answer_must_rest_on_the_readers_best_passage():
+    question = "欧州ミッション団について教えてください。"
+    fallback = extractive(question)
+    assert fallback.citations[0].chunk_id == "tsu-2"
+    summaries = SETTINGS.with_(llm_summaries=True)
+
+    def answerer(generated: str) -> LLMAnswerer:
+        return LLMAnswerer(summaries, chat_model=FakeListChatModel(responses=[generated]))
+
+    on_the_evidence = answerer("市内中小企業７社が欧州を訪問しました[2]。")
+    elsewhere = answerer("経済交流に関する協力協定を締結しました[1]。")
     assert on_the_evidence.answer(question, PASSAGES, fallback).answered_by == "llm"
     rejected = elsewhere.answer(question, PASSAGES, fallback)
     assert rejected.answered_by == "extractive" and rejected.notice == NOTICE_DISAGREES
@@ -437,3 +452,10 @@ def misbehaving_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+def test_summaries_are_switched_on_by_an_environment_variable_and_a_typo_is_named():
+    assert Settings.from_env({"REPORTS_LLM_SUMMARIES": "1"}).llm_summaries is True
+    assert Settings.from_env({}).llm_summaries is False
+    with pytest.raises(ValueError, match="REPORTS_LLM_SUMMARIES"):
+        Settings.from_env({"REPORTS_LLM_SUMMARIES": "maybe"})
