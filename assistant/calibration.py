@@ -78,10 +78,6 @@ def load_thresholds(path: Path = CALIBRATION_FILE) -> Thresholds:
     return Thresholds(min_support, float(values.get("min_quote_support", min_support)))
 
 
-def load_min_support(path: Path = CALIBRATION_FILE) -> float:
-    return load_thresholds(path).min_support
-
-
 def calibrate_both(observations: Sequence[Observation]) -> Calibration:
     """``min_support`` over every question, then ``min_quote_support`` (never below it) over
     the questions a sentence was quoted for instead of the asked span."""
