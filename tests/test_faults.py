@@ -35,9 +35,10 @@ pytestmark = pytest.mark.slow
 
 INGEST_TIMEOUT = 300  # seconds; a full run takes ~25 s alone, much more on a busy machine
 REPORT_COUNT = 8  # the seed report + 7 fixture reports
-# Chunks per write window in the killed ingests: the 8 reports (79 chunks) then make five
-# windows of one or two reports, so kills land between windows and inside one.
-WRITE_BATCH = "16"
+# Chunks per write window in the killed ingests: the 8 reports (79 chunks) then make seven
+# windows (one holds two reports), so a kill 2.5 s after the first commit still lands before
+# the last one on an idle machine (with 16, all were committed by then).
+WRITE_BATCH = "8"
 
 
 @pytest.fixture(scope="module")
