@@ -7,9 +7,12 @@ passages it cites and ``check_agreement`` with the extractive reader (it states 
 reader found), and each citation quotes, verbatim, the sentence of its passage that best
 supports the answer. The reader alone decides whether the reports answer at all: when it
 abstains, the model is not asked; when it answers by quoting sentences, neither (unless
-``llm_summaries`` is set), since the quotes are the answer and could not be checked. Whenever the model is unreachable, slow, broken or unsupported by the
-sources, the user gets the extractive answer with a one-line notice saying why. Nothing is
-disabled after a failure: the next question tries the server again.
+``llm_summaries`` is set), since the quotes are the answer and could not be checked.
+While the model writes, the chat shows the extractive answer (ready in milliseconds) with a
+notice that counts the characters generated; the checked answer then replaces it. Whenever
+the model is unreachable, slow, broken or unsupported by the sources, the user gets the
+extractive answer with a one-line notice saying why. Nothing is disabled after a failure:
+the next question tries the server again.
 """
 
 from __future__ import annotations
@@ -53,6 +56,11 @@ NOTICE_BAD_RESPONSE = f"LLMサーバーの応答を読み取れなかったた�
 NOTICE_CUT = f"LLMサーバーの応答が途中で途切れたため、{_FALLBACK}"
 NOTICE_LLM_FOUND_NOTHING = f"生成モデルは資料から回答を見つけられませんでしたが、{_FALLBACK}"
 NOTICE_DISAGREES = f"生成された回答が資料から抜き出した答えと一致しなかったため、{_FALLBACK}"
+# Shown under the extractive answer while the model writes; {chars}: characters so far.
+NOTICE_GENERATING = (
+    "言語モデルが回答を作成しています（{chars}文字）。"
+    "資料で確認できれば、この抜粋による回答と置き換えます。"
+)
 
 SYSTEM_PROMPT = f"""あなたは自治体の国際交流に関する報告書について、職員の質問に答えるアシスタントです。
 ユーザーのメッセージには、<passage id="番号" source="ファイル名">…</passage> で区切られた資料の抜粋と、質問が含まれます。
@@ -72,6 +80,7 @@ CONDENSE_PROMPT = """会話の履歴と新しい質問から、履歴を読ま�
 MAX_PROMPT_PASSAGES = 3
 _CONDENSE_TURNS = 2  # older turns rarely matter and lengthen the prompt
 _CONDENSE_MAX_CHARS = 200
+_PROGRESS_SECONDS = 0.3  # how often the chat's "writing" notice is updated
 
 
 class LLMFailure(Exception):
@@ -120,15 +129,21 @@ class LLMAnswerer:
         """The model's answer token by token. Raises ``LLMFailure`` on any failure."""
         yield from self._stream(answer_messages(question, passages))
 
-    def generate(self, question: str, passages: Sequence[Passage]) -> Generation:
-        started = time.perf_counter()
+    def generate(self, question: str, passages: Sequence[Passage]) -> Iterator[int | Generation]:
+        """The number of characters written so far, at most every ``_PROGRESS_SECONDS``;
+        last, the whole ``Generation``. Raises ``LLMFailure`` on any failure."""
+        started = last_progress = time.perf_counter()
         first_token_ms = 0.0
         parts: list[str] = []
         for token in self.stream_answer(question, passages):
+            now = time.perf_counter()
             if not parts:
-                first_token_ms = (time.perf_counter() - started) * 1000
+                first_token_ms = (now - started) * 1000
             parts.append(token)
-        return Generation(
+            if now - last_progress >= _PROGRESS_SECONDS:
+                last_progress = now
+                yield sum(map(len, parts))
+        yield Generation(
             "".join(parts).strip(), first_token_ms, (time.perf_counter() - started) * 1000
         )
 
@@ -155,21 +170,48 @@ class LLMAnswerer:
     # -- answering --------------------------------------------------------------------
     def answer(self, question: str, passages: Sequence[Passage], extractive: Answer) -> Answer:
         """The generated answer if the passages support it, else ``extractive`` with a notice."""
+        *_, shown = self.answer_progressively(question, passages, extractive)
+        return shown
+
+    def answer_progressively(
+        self, question: str, passages: Sequence[Passage], extractive: Answer
+    ) -> Iterator[Answer]:
+        """What the chat shows, in turn: while the model writes, ``extractive`` marked
+        ``pending`` with a notice counting the characters written; last, the checked answer
+        (what ``answer`` returns). Nothing generated is shown before it passed the checks."""
+        if not self.would_generate(passages, extractive):
+            yield extractive
+            return
+        passages = prompt_passages(passages, extractive)
+        yield writing(extractive, 0)  # the first token can take seconds on a small server
+        try:
+            for progress in self.generate(question, passages):
+                if isinstance(progress, Generation):
+                    break
+                yield writing(extractive, progress)
+            else:  # pragma: no cover - generate always ends with its Generation
+                raise LLMFailure(NOTICE_BAD_RESPONSE)
+        except LLMFailure as failure:
+            log.warning("LLM answer failed, showing the extractive one: %s", failure)
+            yield replace(extractive, notice=failure.notice)
+            return
+        yield self._checked(progress, passages, extractive)
+
+    def would_generate(self, passages: Sequence[Passage], extractive: Answer) -> bool:
         if not passages or extractive.abstained:
             # The reader's calibrated threshold decides whether the reports answer at all:
             # asked anyway, a small model answers unanswerable questions with real facts
             # that answer something else (bench/RESULTS.md, LLM path).
-            return extractive
-        if not extractive.stated and not self.settings.llm_summaries:
-            # The reader quoted sentences: they are the answer, and a paraphrase of them has
-            # nothing the checks could hold it to but its numbers and names.
-            return extractive
-        passages = prompt_passages(passages, extractive)
-        try:
-            generation = self.generate(question, passages)
-        except LLMFailure as failure:
-            log.warning("LLM answer failed, showing the extractive one: %s", failure)
-            return replace(extractive, notice=failure.notice)
+            return False
+        # When the reader quoted sentences, they are the answer: a paraphrase of them has
+        # nothing the checks could hold it to but its numbers and names.
+        return bool(extractive.stated) or self.settings.llm_summaries
+
+    def _checked(
+        self, generation: Generation, passages: Sequence[Passage], extractive: Answer
+    ) -> Answer:
+        """The generated answer if it passes the grounding and agreement checks, else the
+        extractive one with a notice saying why."""
         timings = {
             **extractive.timings_ms,
             "llm_first_token": generation.first_token_ms,
@@ -229,6 +271,11 @@ class LLMAnswerer:
         if not standalone or len(standalone) > _CONDENSE_MAX_CHARS or is_abstention(standalone):
             return fallback
         return standalone
+
+
+def writing(extractive: Answer, chars: int) -> Answer:
+    """The extractive answer shown while the model has written ``chars`` characters."""
+    return replace(extractive, pending=True, notice=NOTICE_GENERATING.format(chars=chars))
 
 
 def _reader_sentence(extractive: Answer) -> str:

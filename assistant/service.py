@@ -84,10 +84,30 @@ class Assistant:
 
     # -- answering ------------------------------------------------------------------------
     def ask(self, question: str, history: History = ()) -> Answer:
+        """The final answer (for the CLI and the evaluation)."""
+        *_, final = self.answers(question, history)
+        return final
+
+    def stream(self, question: str, history: History = ()) -> Iterator[Answer]:
+        """For the chat: the answer as it grows, the last one final. An answer the LLM may
+        replace is shown whole, marked ``pending``; otherwise the text grows line by line."""
+        shown_whole = False
+        for answer in self.answers(question, history):
+            if answer.pending or shown_whole:
+                shown_whole = True
+                yield answer
+            else:
+                yield from _line_by_line(answer)
+
+    def answers(self, question: str, history: History = ()) -> Iterator[Answer]:
+        """Every answer worth showing for ``question``, in turn, the last one final: the
+        extractive answer, or, with an LLM, the extractive one while the model writes
+        (``pending``) and then the checked answer."""
         started = time.perf_counter()
         problem = question_problem(question)
         if problem:
-            return Answer(answer=problem, abstained=True, question_type="invalid")
+            yield Answer(answer=problem, abstained=True, question_type="invalid")
+            return
         question = clean_question(question)
         query = (
             self.llm.condense(question, list(history))
@@ -101,18 +121,20 @@ class Assistant:
             passages = candidates[: self.settings.top_k]
             retrieval_ms = (time.perf_counter() - t0) * 1000
         except store.StoreUnavailable as exc:
-            return Answer(answer=STORE_DOWN, abstained=True, notice=str(exc))
+            yield Answer(answer=STORE_DOWN, abstained=True, notice=str(exc))
+            return
         except Exception as exc:  # a Chroma server that went away mid-query
-            if self.settings.chroma_url:
-                self._forget_collection()
-                return Answer(
-                    answer=STORE_DOWN,
-                    abstained=True,
-                    notice=store.describe_store_error(self.settings, exc),
-                )
-            raise
+            if not self.settings.chroma_url:
+                raise
+            self._forget_collection()
+            yield Answer(
+                answer=STORE_DOWN,
+                abstained=True,
+                notice=store.describe_store_error(self.settings, exc),
+            )
+            return
         t0 = time.perf_counter()
-        answer = verify_citations(
+        extractive = verify_citations(
             answer_extractively(
                 query,
                 candidates,
@@ -120,33 +142,38 @@ class Assistant:
                 min_quote_support=self.thresholds.min_quote_support,
             )
         )
-        if self.llm is not None:  # falls back to the extractive answer, with a notice
-            answer = self.llm.answer(query, passages, answer)
-        answer.retrieval_query = query
-        answer.retrieved = list(passages)
-        answer.timings_ms.update(
-            retrieval=retrieval_ms,
-            answer=(time.perf_counter() - t0) * 1000,
-            total=(time.perf_counter() - started) * 1000,
+        shown = (
+            # falls back to the extractive answer, with a notice
+            self.llm.answer_progressively(query, passages, extractive)
+            if self.llm is not None
+            else [extractive]
         )
-        return answer
-
-    def stream(self, question: str, history: History = ()) -> Iterator[Answer]:
-        """Yield partial answers (growing ``answer`` text), the last one complete."""
-        final = self.ask(question, history)
-        lines = final.answer.split("\n")
-        for i in range(1, len(lines)):
-            yield Answer(
-                answer="\n".join(lines[:i]),
-                abstained=final.abstained,
-                question_type=final.question_type,
+        for answer in shown:
+            answer.retrieval_query = query
+            answer.retrieved = list(passages)
+            answer.timings_ms.update(
+                retrieval=retrieval_ms,
+                answer=(time.perf_counter() - t0) * 1000,
+                total=(time.perf_counter() - started) * 1000,
             )
-        yield final
+            yield answer
 
     def _forget_collection(self) -> None:
         """Drop the cached retriever so the next question reconnects to the server."""
         self.__dict__.pop("retriever", None)
         store._client.cache_clear()
+
+
+def _line_by_line(answer: Answer) -> Iterator[Answer]:
+    """``answer`` growing one line at a time, then whole."""
+    lines = answer.answer.split("\n")
+    for i in range(1, len(lines)):
+        yield Answer(
+            answer="\n".join(lines[:i]),
+            abstained=answer.abstained,
+            question_type=answer.question_type,
+        )
+    yield answer
 
 
 def clean_question(question: str) -> str:

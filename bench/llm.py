@@ -1,7 +1,7 @@
 """What does the LLM path cost, and does it keep answers right? From one run, against the
 extractive path measured in the same run.
 
-    python bench/llm.py [--questions 6] [--llm-url URL] [--evaluate]
+    python bench/llm.py [--questions 6] [--llm-url URL] [--evaluate [--out DIR]]
 
 Latency: over a handful of corpus questions, time to first token and total time of the LLM
 path vs the extractive path (whose whole answer is its first token), with ratios. Without
@@ -10,7 +10,9 @@ path vs the extractive path (whose whole answer is its first token), with ratios
 ``--evaluate`` also runs the whole question set through both paths and prints the figures
 that decide whether the LLM path may be offered: answer accuracy (must not fall below the
 extractive one), citation validity (must stay 1.0), who answered and how often a generated
-answer was rejected by the grounding check.
+answer was rejected by the grounding check. It then lists the questions the two paths
+scored differently; ``--out DIR`` also writes each path's per-question records
+(``extractive.jsonl``, ``llm.jsonl``, the lines of ``evaluate --out``'s results.jsonl).
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ def main() -> None:
     parser.add_argument(
         "--evaluate", action="store_true", help="also evaluate the whole question set"
     )
+    parser.add_argument(
+        "--out", type=Path, help="with --evaluate: write both paths' per-question records here"
+    )
     args = parser.parse_args()
 
     base = Settings.from_env()
@@ -84,7 +89,7 @@ def main() -> None:
         print(f"server: {llm_url}  model: {settings.llm_model or '(server default)'}")
         print_latency_table(timed, extractive, generative)
         if args.evaluate:
-            print_evaluation(questions, extractive, generative)
+            print_evaluation(questions, extractive, generative, out_dir=args.out)
 
 
 def pick_questions(questions: list[Question], count: int) -> list[Question]:
@@ -140,16 +145,24 @@ def print_latency_table(
 
 
 def print_evaluation(
-    questions: list[Question], extractive: Assistant, generative: Assistant
+    questions: list[Question],
+    extractive: Assistant,
+    generative: Assistant,
+    out_dir: Path | None = None,
 ) -> None:
+    from assistant.evaluation.report import write_results_jsonl
     from assistant.evaluation.runner import evaluate
 
     print(f"\nevaluation over {len(questions)} questions")
-    results = {}
+    evaluations = {}
     for name, assistant in (("extractive", extractive), ("llm", generative)):
         started = time.perf_counter()
-        results[name] = evaluate(assistant, questions).overall
+        evaluations[name] = evaluate(assistant, questions)
         print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_results_jsonl(evaluations[name], out_dir / f"{name}.jsonl")
+    results = {name: evaluation.overall for name, evaluation in evaluations.items()}
     print(f"{'figure':<24}{'extractive':>12}{'llm path':>12}")
     for figure in EVALUATION_FIGURES:
         row = [results[name].get(figure) for name in ("extractive", "llm")]
@@ -157,6 +170,25 @@ def print_evaluation(
     for name in ("extractive", "llm"):
         counts = ", ".join(f"{k} {v}" for k, v in sorted(results[name]["answered_by"].items()))
         print(f"answered_by ({name}): {counts}")
+    print_differences(evaluations["extractive"].questions, evaluations["llm"].questions)
+
+
+def print_differences(extractive: list, generated: list) -> None:
+    """The questions the two paths scored differently, with both answers: where the LLM path
+    loses (or wins) accuracy."""
+    differing = [
+        (e, g) for e, g in zip(extractive, generated, strict=True) if e.outcome != g.outcome
+    ]
+    print(f"\nscored differently: {len(differing)}")
+    for e, g in differing:
+        print(f"{e.id}: {e.question}")
+        print(f"  extractive  {e.outcome:<22}{_one_line(e.answer)}")
+        print(f"  llm path    {g.outcome:<22}[{g.answered_by}] {_one_line(g.answer)}")
+
+
+def _one_line(text: str, limit: int = 110) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _cell(value) -> str:

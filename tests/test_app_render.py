@@ -191,3 +191,17 @@ def test_supporting_quote_lines_are_set_apart_from_the_answer_sentence():
     markup = render_answer(Answer(answer=text, abstained=False, citations=[citation()]))
     assert '<span class="ra-quote"><span class="ra-marker">[1]</span> 「平成24年11月20日' in markup
     assert answer_text_from_message(markup) == text
+
+
+def test_an_answer_the_llm_may_replace_is_shown_whole_and_marked_pending():
+    waiting = Answer(
+        answer="11月20日 [1]",
+        abstained=False,
+        citations=[citation()],
+        pending=True,
+        notice="言語モデルが回答を作成しています（12文字）。",
+    )
+    markup = render_answer(waiting)
+    assert markup.startswith('<div class="ra-msg ra-pending">')
+    assert "（12文字）" in markup and "出典" in markup
+    assert "ra-pending" not in render_answer(Answer(answer="11月20日 [1]", abstained=False))

@@ -26,6 +26,7 @@ from assistant.llm import (
     NOTICE_BAD_RESPONSE,
     NOTICE_CUT,
     NOTICE_DISAGREES,
+    NOTICE_GENERATING,
     NOTICE_LLM_FOUND_NOTHING,
     NOTICE_SERVER_ERROR,
     NOTICE_TIMEOUT,
@@ -253,6 +254,47 @@ def test_stream_answer_yields_the_answer_token_by_token():
     tokens = list(answerer_saying(generated).stream_answer("何社？", PASSAGES))
     assert len(tokens) > 1
     assert "".join(tokens) == generated
+
+
+def characters_written(answer: Answer) -> int:
+    prefix, _, rest = NOTICE_GENERATING.partition("{chars}")
+    assert answer.notice.startswith(prefix), answer.notice
+    return int(answer.notice[len(prefix) :].split(rest[0], 1)[0])
+
+
+def test_while_the_model_writes_the_extractive_answer_is_shown_and_nothing_generated():
+    question = "欧州ミッション団には何社参加した？"
+    generated = "市内中小企業7社が参加しました[2]。"
+    reader = extractive(question)
+    answerer = answerer_saying(generated, sleep=0.06)  # one character every 60 ms
+
+    *while_writing, final = answerer.answer_progressively(question, PASSAGES, reader)
+
+    assert len(while_writing) >= 3
+    assert all(a.pending and a.answer == reader.answer for a in while_writing)
+    assert all(a.citations == reader.citations for a in while_writing)
+    written = [characters_written(a) for a in while_writing]
+    assert written[0] == 0 and written == sorted(written) and 0 < written[-1] <= len(generated)
+    assert not final.pending and final.answered_by == "llm" and not final.notice
+
+
+def test_a_stream_that_breaks_while_the_chat_waits_ends_with_the_extractive_answer():
+    question = "欧州ミッション団には何社参加した？"
+    reader = extractive(question)
+    answerer = answerer_saying("市内中小企業7社が参加しました[2]。", error_on_chunk_number=3)
+
+    *while_writing, final = answerer.answer_progressively(question, PASSAGES, reader)
+
+    assert while_writing and all(a.pending for a in while_writing)
+    assert not final.pending and final.answer == reader.answer and final.notice == NOTICE_CUT
+
+
+def test_without_a_question_for_the_model_nothing_is_pending():
+    question = "ジュネーブ州の協定相手の経済政策の方針を説明して"  # no date, count or name asked
+    reader = extractive(question)
+    assert not reader.stated
+    shown = list(answerer_saying("使われない").answer_progressively(question, PASSAGES, reader))
+    assert shown == [reader]
 
 
 def test_a_model_that_fails_mid_stream_falls_back_and_the_next_question_uses_it_again():

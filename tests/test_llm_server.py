@@ -21,6 +21,7 @@ from assistant.grounding import check_agreement, check_grounding
 from assistant.llm import (
     NOTICE_CUT,
     NOTICE_DISAGREES,
+    NOTICE_GENERATING,
     NOTICE_LLM_FOUND_NOTHING,
     NOTICE_UNGROUNDED,
     NOTICE_UNREACHABLE,
@@ -178,9 +179,16 @@ def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(llm_server, t
     from webui.render import ANSWERED_BY_LABELS
 
     with running_app(tmp_path / "data", REPORTS_LLM_URL=llm_server.url) as url:
-        message = Client(url, verbose=False).predict(
+        job = Client(url, verbose=False).submit(
             "津市がOPIと協定を結んだのはいつ？", api_name="/chat"
         )
+        message = job.result()
+        shown = job.outputs()
+    # While the model wrote, the chat showed the extractive answer with its sources.
+    writing = NOTICE_GENERATING.split("（", 1)[0]
+    assert any(writing in m and ANSWERED_BY_LABELS["extractive"] in m for m in shown[:-1])
+    assert all("出典" in m for m in shown if writing in m)
+    assert writing not in message
     assert NOTICE_UNREACHABLE not in message and NOTICE_CUT not in message
     shown_by = [who for who, label in ANSWERED_BY_LABELS.items() if label in message]
     assert shown_by in (["llm"], ["extractive"]), message

@@ -116,3 +116,27 @@ def test_the_ask_command_prints_the_shared_json_contract(evaluation_settings):
         and {"source", "section", "text", "chunk_id"} <= payload["citations"][0].keys()
     )
     assert "7社" in payload["answer"].replace("７", "7")
+
+
+def test_with_an_llm_the_chat_shows_the_extractive_answer_until_the_checked_one_replaces_it(
+    evaluation_settings, embeddings
+):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant.llm import LLMAnswerer
+    from assistant.service import Assistant
+
+    question = "津市がOPIと協定を結んだのはいつ？"
+    reader = Assistant(evaluation_settings, embeddings=embeddings).ask(question)
+    assistant = Assistant(evaluation_settings, embeddings=embeddings)
+    slow_model = FakeListChatModel(responses=["2012年11月21日に締結しました[1]。"], sleep=0.05)
+    assistant.__dict__["llm"] = LLMAnswerer(evaluation_settings, chat_model=slow_model)
+
+    *while_writing, final = assistant.stream(question)
+
+    assert while_writing, "the chat is not left empty while the model writes"
+    for shown in while_writing:  # the whole extractive answer, sources included
+        assert shown.pending and shown.answer == reader.answer
+        assert shown.citations == reader.citations and shown.notice
+    assert not final.pending and "llm" in final.timings_ms
+    assert final.answered_by == "llm" and final.answer.startswith("2012年11月21日に締結")

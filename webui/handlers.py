@@ -92,12 +92,17 @@ class WebApp:
 
     # -- chat -------------------------------------------------------------------------------
     def chat(self, message: str, history: list[dict]) -> Iterator[str]:
-        """Stream the answer as HTML; the last message carries the sources."""
+        """Stream the answer as HTML; the last message carries the sources. An answer the
+        LLM may still replace is shown whole, with its sources and a notice saying so."""
         try:
             previous = None
             for answer in self.assistant.stream(message, history_pairs(history)):
                 if previous is not None:
-                    yield render_partial(previous.answer)
+                    yield (
+                        render_answer(previous)
+                        if previous.pending
+                        else render_partial(previous.answer)
+                    )
                 previous = answer
             yield render_answer(previous) if previous is not None else render_error()
         except Exception:

@@ -139,8 +139,9 @@ def render_answer(answer: Answer) -> str:
     markers = {c.marker for c in answer.citations}
     method = ANSWERED_BY_LABELS.get(answer.answered_by, "")
     method_html = f'<div class="ra-method">{html.escape(method)}</div>' if method else ""
+    pending = " ra-pending" if answer.pending else ""
     return (
-        '<div class="ra-msg">'
+        f'<div class="ra-msg{pending}">'
         f'<div class="ra-answer">{_answer_html(answer.answer, markers)}</div>'
         f"{notice}"
         f"{render_source_list(answer.citations, SOURCES_HEADING)}"
