@@ -180,6 +180,10 @@ def names_in(text: str) -> list[str]:
 # -- agreement with the extractive reader -------------------------------------------------
 
 _LIST_SEPARATORS = re.compile(r"(?:[\s、,，・/／と]|及び|および)+")
+# Between the items of a list answer; 「・」 and 「と」 also join words inside one item
+# (医療・福祉機器), so they do not split.
+_ITEM_SEPARATORS = re.compile(r"[、,，]|及び|および")
+_ITEM_TAIL = re.compile(r"(?:など|等|ほか)$")
 
 
 def check_agreement(
@@ -210,14 +214,25 @@ _WEEKDAY_RE = re.compile(r"[月火水木金土日]曜")
 
 
 def _missing_statement(claims: str, stated: str) -> list[str]:
-    numbers = quantities_in(stated)
-    names = {name.casefold() for name in names_in(stated)}
-    weekdays = set(_WEEKDAY_RE.findall(stated))
+    """What of ``stated`` the claims leave out, item by item: a list answer
+    (展示会視察、現地企業訪問、ビジネスマッチングなど) agrees only if every item is there."""
+    missing = []
+    for item in _ITEM_SEPARATORS.split(stated):
+        item = _ITEM_TAIL.sub("", item.strip())
+        if item:
+            missing += _missing_item(claims, item)
+    return [f"抜粋の答え「{item}」が回答にありません" for item in missing]
+
+
+def _missing_item(claims: str, item: str) -> list[str]:
+    """The numbers, names and weekdays of ``item`` the claims lack; an item with none of
+    them must occur whole (separators aside)."""
+    numbers = quantities_in(item)
+    names = {name.casefold() for name in names_in(item)}
+    weekdays = set(_WEEKDAY_RE.findall(item))
     if numbers or names or weekdays:
         missing = [f"{value}{unit}" for value, unit in numbers - quantities_in(claims)]
         missing += [name for name in sorted(names) if name not in claims.casefold()]
-        missing += [day for day in sorted(weekdays) if day not in claims]
-    else:
-        compact = _LIST_SEPARATORS.sub("", stated)
-        missing = [] if compact in _LIST_SEPARATORS.sub("", claims) else [stated]
-    return [f"抜粋の答え「{item}」が回答にありません" for item in missing]
+        return missing + [day for day in sorted(weekdays) if day not in claims]
+    compact = _LIST_SEPARATORS.sub("", item)
+    return [] if compact in _LIST_SEPARATORS.sub("", claims) else [item]

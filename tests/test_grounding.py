@@ -160,6 +160,22 @@ def test_a_list_agrees_whatever_separates_its_items():
     assert check_agreement("展示会視察です[1]", "展示会視察、ビジネスマッチング", "", {})
 
 
+def test_a_list_answer_must_keep_every_item_not_only_its_names():
+    stated = "展示会視察、現地企業訪問、ビジネスマッチングなど"
+    full = "展示会視察や現地企業訪問、ビジネスマッチングを行いました[1]。"
+    assert check_agreement(full, stated, "", {}) == []
+    problems = check_agreement("ビジネスマッチングなどを行いました[1]。", stated, "", {})
+    assert len(problems) == 2
+    assert "展示会視察" in problems[0] and "現地企業訪問" in problems[1]
+
+
+def test_an_item_joined_by_a_middle_dot_stays_one_item():
+    stated = "メカトロニクス、医療・福祉機器関連、環境・エネルギー"
+    said = "メカトロニクス、医療福祉機器関連、環境とエネルギーの分野です[1]。"
+    assert check_agreement(said, stated, "", {}) == []
+    assert check_agreement("メカトロニクスとエネルギーの分野です[1]。", stated, "", {})
+
+
 def test_a_quoted_answer_must_cite_the_passage_holding_the_readers_sentence():
     passages = {1: "協定を締結しました。", 2: "展示会を視察しました。"}
     assert check_agreement("展示会を視察した[2]。", "", "展示会を視察しました。", passages) == []
