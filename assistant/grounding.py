@@ -11,6 +11,8 @@ claim in it must be found in the passages it cites:
 - every name-like word occurs in a cited passage: katakana runs of three or more
   (ジュネーブ), Latin words and acronyms (OPI, Paris), and kanji/katakana names ending in
   an organisation, place or title word (パリ地域経済開発局, 津市, 前葉市長);
+- words in quotation marks (「…」, 『…』) occur verbatim in a cited passage: a quotation
+  claims to be the report's own words, and small models splice quotes from two sentences;
 - the answer cites at least one passage, unless it is the abstention sentence.
 
 The check is deliberately one-sided: it cannot prove an answer right, but everything it
@@ -81,6 +83,9 @@ def check_grounding(answer_text: str, passages_by_marker: Mapping[int, str]) -> 
     claims = normalize(MARKER_RE.sub(" ", answer_text))
     problems += _unsupported_numbers(claims, sources)
     problems += _unsupported_names(claims, sources)
+    problems += _unsupported_quotations(
+        claims, [passages_by_marker[n] for n in cited if n in passages_by_marker]
+    )
     return problems
 
 
@@ -101,6 +106,30 @@ def cited_markers(answer_text: str) -> list[int]:
     for match in MARKER_RE.finditer(normalize(answer_text)):
         seen.setdefault(int(match.group(1)), None)
     return list(seen)
+
+
+# -- quotations ---------------------------------------------------------------------------
+
+_QUOTATION_RE = re.compile(r"「([^「」]+)」|『([^『』]+)』")
+
+
+def quotations_in(text: str) -> list[str]:
+    """The text inside each pair of quotation marks of ``text``."""
+    return [a or b for a, b in _QUOTATION_RE.findall(text)]
+
+
+def _unsupported_quotations(claims: str, cited_texts: Iterable[str]) -> list[str]:
+    compact_sources = [_compact(normalize(text)) for text in cited_texts]
+    return [
+        f"引用「{quoted}」が引用元にそのまま書かれていません"
+        for quoted in quotations_in(claims)
+        if not any(_compact(quoted) in source for source in compact_sources)
+    ]
+
+
+def _compact(text: str) -> str:
+    """Without whitespace (PDF text spaces out 平成 24 年) or closing punctuation."""
+    return re.sub(r"\s+", "", text).rstrip("。．.")
 
 
 # -- numbers ----------------------------------------------------------------------------
@@ -216,6 +245,14 @@ _WEEKDAY_RE = re.compile(r"[月火水木金土日]曜")
 def _missing_statement(claims: str, stated: str) -> list[str]:
     """What of ``stated`` the claims leave out, item by item: a list answer
     (展示会視察、現地企業訪問、ビジネスマッチングなど) agrees only if every item is there."""
+    quoted = _QUOTATION_RE.fullmatch(stated.strip())
+    if quoted:  # the words someone said: they are the answer, word for word
+        words = quoted.group(1) or quoted.group(2)
+        return (
+            []
+            if _compact(words) in _compact(claims)
+            else [f"抜粋の答え「{words}」が回答にありません"]
+        )
     missing = []
     for item in _ITEM_SEPARATORS.split(stated):
         item = _ITEM_TAIL.sub("", item.strip())

@@ -186,3 +186,28 @@ def test_a_weekday_the_reader_stated_must_be_in_the_answer():
     stated = "金曜日（2012年（平成24年）11月16日）"
     assert check_agreement("平成24年11月16日（金曜日）に出発しました[1]。", stated, "", {}) == []
     assert check_agreement("平成24年11月16日に出発しました[1]。", stated, "", {})
+
+
+# -- quotations ------------------------------------------------------------------------------
+
+
+def test_words_in_quotation_marks_must_be_the_reports_own():
+    assert check_grounding("市長は「今後も交流を続けたい」と述べました[3]。", PASSAGES) == []
+    # spliced from two sentences of the same passage: every word occurs, the quote does not
+    [problem] = check_grounding(
+        "市長は「今後も交流を続けたい。参加企業は二十社を超える」と述べました[3]。", PASSAGES
+    )
+    assert "引用" in problem
+    # the quote is real, but in a passage the answer does not cite
+    assert check_grounding("市長は「今後も交流を続けたい」と述べました[1]。", PASSAGES)
+
+
+def test_a_quotation_matches_across_the_spaces_and_breaks_of_pdf_text():
+    said = "「平成24年11月20日、津市とパリ地域経済開発局」と書かれています[1]。"
+    assert check_grounding(said, PASSAGES) == []
+
+
+def test_when_the_reader_answered_with_someones_words_the_answer_must_repeat_them():
+    stated = "「今後も交流を続けたい」"
+    assert check_agreement("市長は「今後も交流を続けたい」と述べました[3]。", stated, "", {}) == []
+    assert check_agreement("市長は交流の継続を望んでいます[3]。", stated, "", {})
