@@ -1,7 +1,8 @@
 """Generated answers through any OpenAI-compatible LLM server, checked before a user sees them.
 
 Users who run llama.cpp, vLLM, Ollama, LM Studio or a cloud API get fluent answers. The
-model sees the retrieved passages as numbered, delimited data and must cite them as [n].
+model sees the retrieved passages as numbered, delimited data and must cite them as [n];
+the extractive reader's answer is given as a candidate to check and state in a sentence.
 Nothing it writes is shown unchecked: the answer must pass ``check_grounding`` against the
 passages it cites and ``check_agreement`` with the extractive reader (it states what the
 reader found), and each citation quotes, verbatim, the sentence of its passage that best
