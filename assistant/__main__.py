@@ -1,4 +1,4 @@
-"""``python -m assistant ask|evaluate|calibrate``."""
+"""``python -m assistant ask|evaluate|train-reader``."""
 
 from __future__ import annotations
 
@@ -24,10 +24,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="run a question set and report metrics")
     evaluation_cli.add_arguments(evaluate)
 
-    from assistant import calibration
+    from assistant.reader import training
 
-    calibrate = commands.add_parser("calibrate", help="recompute the abstention threshold")
-    calibration.add_arguments(calibrate)
+    train = commands.add_parser(
+        "train-reader",
+        help="fit the reader's models on the development questions (reports held apart)",
+    )
+    training.add_arguments(train)
     return parser
 
 
@@ -61,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         from assistant.evaluation import cli as evaluation_cli
 
         return evaluation_cli.run(args)
-    from assistant import calibration
+    from assistant.reader import training
 
-    return calibration.run(args)
+    return training.run(args)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ an abstention: users were promised they can check every statement.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 
-from assistant.records import ABSTENTION, Answer, Citation
+from assistant.records import ABSTENTION, Answer, Citation, Passage
 
 _MARKER_RE = re.compile(r"\[(\d+)\]")
 _QUOTE_LINE_RE = re.compile(r"^\[(\d+)\] 「")
@@ -60,3 +61,25 @@ def _rewrite_markers(text: str, mapping: dict[int, int]) -> str:
 def _renumbered(match: re.Match[str], mapping: dict[int, int]) -> str:
     old = int(match.group(1))
     return f"[{mapping[old]}]" if old in mapping else ""
+
+
+def citation_for(passage: Passage, start: int, end: int, marker: int) -> Citation:
+    """A citation quoting ``passage.chunk.text[start:end]`` exactly."""
+    chunk = passage.chunk
+    return Citation(
+        marker=marker,
+        source=chunk.source,
+        title=chunk.title,
+        section=chunk.section,
+        page=chunk.page,
+        chunk_id=chunk.chunk_id,
+        text=chunk.text[start:end],
+        quote_start=start,
+        quote_end=end,
+        chunk_text=chunk.text,
+    )
+
+
+def quote_lines(citations: Sequence[Citation]) -> str:
+    """One line per citation: ``[n] 「quoted text」``."""
+    return "\n".join(f"[{c.marker}] 「{c.text}」" for c in citations)

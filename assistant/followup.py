@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.question_types import is_entity, key_terms
+from assistant.reader.question import is_entity, key_terms
 from assistant.records import ABSTENTION
 from assistant.spans import (
     SpanKind,
@@ -34,7 +34,7 @@ def refers_back(question: str) -> bool:
     text = normalize(question)
     if _REFERENCE_RE.search(text):
         return True
-    return not any(is_entity(term) for term in key_terms(text))
+    return not any(is_entity(term.text) for term in key_terms(text))
 
 
 def resolve_followup(question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -46,7 +46,7 @@ def resolve_followup(question: str, history: Sequence[tuple[str, str]]) -> str:
     if not history or not refers_back(question):
         return question
     carried = _carried_terms(history)
-    own = set(key_terms(question))
+    own = {term.text for term in key_terms(question)}
     prefix = [term for term in carried if term not in own and term not in question]
     if not prefix:
         return question
@@ -59,7 +59,7 @@ def _carried_terms(history: Sequence[tuple[str, str]]) -> list[str]:
     previous_question, previous_answer = history[-1]
     resolved_previous = resolve_followup(previous_question, history[:-1])
     terms = _answer_names(previous_answer)
-    question_terms = key_terms(resolved_previous)
+    question_terms = [term.text for term in key_terms(resolved_previous)]
     names_first = [t for t in question_terms if is_entity(t)] + [
         t for t in question_terms if not is_entity(t)
     ]

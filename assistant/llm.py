@@ -30,8 +30,7 @@ from functools import cached_property
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.citations import verify_citations
-from assistant.extractive import citation_for, quote_lines, split_sentences
+from assistant.citations import citation_for, quote_lines, verify_citations
 from assistant.followup import refers_back, resolve_followup
 from assistant.grounding import (
     MARKER_RE,
@@ -44,6 +43,7 @@ from assistant.grounding import (
 )
 from assistant.records import ABSTENTION, Answer, Citation, Passage
 from assistant.spans import normalize
+from ingest.chunking import split_sentences
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,23 @@ NOTICE_BAD_RESPONSE = f"LLMサーバーの応答を読み取れなかったた�
 NOTICE_CUT = f"LLMサーバーの応答が途中で途切れたため、{_FALLBACK}"
 NOTICE_LLM_FOUND_NOTHING = f"生成モデルは資料から回答を見つけられませんでしたが、{_FALLBACK}"
 NOTICE_DISAGREES = f"生成された回答が資料から抜き出した答えと一致しなかったため、{_FALLBACK}"
+NOTICE_NOT_HELD = "生成された回答の根拠の文が質問の内容を含んでいなかったため、表示していません。"
+EXCERPT_LABEL = "抜粋による回答"
+_EXCERPT_LEAD_RE = re.compile(r"^資料には次のように記載されています。$")
+# combined mode: a reader at least this sure keeps its answer when the model disagrees
+# (reader confidence is the answerability probability of assistant.reader; measured on the
+# blind batch recorded in docs/quality.md)
+CONFIDENT_READER = 0.9
+# What REPORTS_LLM_MODE can say, and what each does (README, "Generated answers"):
+LLM_MODES = {
+    "verify": "the model states the reader's short answer in a sentence; asked only when the "
+    "reader states a span, shown only when it agrees with it",
+    "generate": "the model answers from the passages whether or not the reader answered; "
+    "shown when grounded, the reader's answer offered as 「抜粋による回答」",
+    "combined": "both read independently: agreement or a grounded model answer is shown; "
+    "where the reader abstains, only an answer whose sentence holds the question; a "
+    "disagreement with a confident reader shows the reader's answer",
+}
 # Shown under the extractive answer while the model writes; {chars}: characters so far.
 NOTICE_GENERATING = (
     "言語モデルが回答を作成しています（{chars}文字）。"
@@ -98,14 +115,22 @@ class Generation:
     text: str
     first_token_ms: float
     total_ms: float
+    cached: bool = False  # served from ``LLMAnswerer.memo`` (a mode comparison)
 
 
 class LLMAnswerer:
     """Answers from passages with a chat model; ``chat_model`` replaces the OpenAI client
     (tests pass LangChain's fake chat models)."""
 
-    def __init__(self, settings: Settings, chat_model: BaseChatModel | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        chat_model: BaseChatModel | None = None,
+        memo: dict[str, Generation] | None = None,
+    ):
         self.settings = settings
+        # prompt -> generation; a comparison of modes shares one, so each prompt is sent once
+        self.memo = memo
         if chat_model is not None:
             self.__dict__["chat_model"] = chat_model
 
@@ -138,10 +163,15 @@ class LLMAnswerer:
     ) -> Iterator[int | Generation]:
         """The number of characters written so far, at most every ``_PROGRESS_SECONDS``;
         last, the whole ``Generation``. Raises ``LLMFailure`` on any failure."""
+        messages = answer_messages(question, passages, candidate)
+        key = "\n".join(str(m.content) for m in messages)
+        if self.memo is not None and key in self.memo:
+            yield replace(self.memo[key], cached=True)
+            return
         started = last_progress = time.perf_counter()
         first_token_ms = 0.0
         parts: list[str] = []
-        for token in self.stream_answer(question, passages, candidate):
+        for token in self._stream(messages):
             now = time.perf_counter()
             if not parts:
                 first_token_ms = (now - started) * 1000
@@ -149,9 +179,12 @@ class LLMAnswerer:
             if now - last_progress >= _PROGRESS_SECONDS:
                 last_progress = now
                 yield sum(map(len, parts))
-        yield Generation(
+        generation = Generation(
             "".join(parts).strip(), first_token_ms, (time.perf_counter() - started) * 1000
         )
+        if self.memo is not None:
+            self.memo[key] = generation
+        yield generation
 
     def _stream(self, messages: list[BaseMessage]) -> Iterator[str]:
         started = produced = False  # started: the server had begun to respond
@@ -185,13 +218,17 @@ class LLMAnswerer:
         """What the chat shows, in turn: while the model writes, ``extractive`` marked
         ``pending`` with a notice counting the characters written; last, the checked answer
         (what ``answer`` returns). Nothing generated is shown before it passed the checks."""
+        mode = self.settings.llm_mode
         if not self.would_generate(passages, extractive):
             yield extractive
             return
+        # verify hands the model the reader's answer to check; generate and combined ask it
+        # on its own, so that its answer is a second, independent reading
+        candidate = extractive.stated if mode == "verify" else ""
         passages = prompt_passages(passages, extractive)
         yield writing(extractive, 0)  # the first token can take seconds on a small server
         try:
-            for progress in self.generate(question, passages, extractive.stated):
+            for progress in self.generate(question, passages, candidate):
                 if isinstance(progress, Generation):
                     break
                 yield writing(extractive, progress)
@@ -201,46 +238,74 @@ class LLMAnswerer:
             log.warning("LLM answer failed, showing the extractive one: %s", failure)
             yield replace(extractive, notice=failure.notice)
             return
-        yield self._checked(progress, passages, extractive)
+        yield self._checked(question, progress, passages, extractive)
 
     def would_generate(self, passages: Sequence[Passage], extractive: Answer) -> bool:
-        if not passages or extractive.abstained:
-            # The reader's calibrated threshold decides whether the reports answer at all:
-            # asked anyway, a small model answers unanswerable questions with real facts
-            # that answer something else (bench/RESULTS.md, LLM path).
+        if not passages:
+            return False
+        if self.settings.llm_mode != "verify":
+            return True  # generate and combined ask the model whatever the reader found
+        if extractive.abstained:
+            # In verify mode the reader decides whether the reports answer at all: asked
+            # anyway, a small model answers unanswerable questions with real facts that
+            # answer something else (bench/RESULTS.md, LLM path).
             return False
         # When the reader quoted sentences, they are the answer: a paraphrase of them has
         # nothing the checks could hold it to but its numbers and names.
         return bool(extractive.stated) or self.settings.llm_summaries
 
     def _checked(
-        self, generation: Generation, passages: Sequence[Passage], extractive: Answer
+        self, question: str, generation: Generation, passages: Sequence[Passage], extractive: Answer
     ) -> Answer:
-        """The generated answer if it passes the grounding and agreement checks, else the
-        extractive one with a notice saying why."""
+        """The generated answer if it passes the checks of the mode, else the extractive one
+        with a notice saying why (see ``LLM_MODES``)."""
+        mode = self.settings.llm_mode
         timings = {
             **extractive.timings_ms,
             "llm_first_token": generation.first_token_ms,
             "llm": generation.total_ms,
         }
+        if generation.cached:  # the comparison counts its time for every mode that used it
+            timings["llm_cached_ms"] = generation.total_ms
         text = generation.text
         if is_abstention(text):
+            if mode == "generate":  # the model's abstention stands, the reader's answer offered
+                return _model_abstained(extractive, timings)
             return self._abstained(extractive, timings)
-        text = attribute_uncited(text, passage_texts(passages))
-        problems = check_grounding(text, passage_texts(passages))
+        texts = passage_texts(passages)
+        text = attribute_uncited(text, texts)
+        problems = check_grounding(text, texts)
         if problems:
             log.info("generated answer rejected: %s | %s", "; ".join(problems), text)
             return replace(
                 extractive, notice=NOTICE_UNGROUNDED, llm_rejected=True, timings_ms=timings
             )
-        disagreement = check_agreement(
-            text, extractive.stated, _reader_sentence(extractive), passage_texts(passages)
-        )
-        if disagreement:
-            log.info("generated answer disagrees: %s | %s", "; ".join(disagreement), text)
-            return replace(
-                extractive, notice=NOTICE_DISAGREES, llm_rejected=True, timings_ms=timings
-            )
+        agrees = not check_agreement(text, extractive.stated, _reader_sentence(extractive), texts)
+        if mode == "verify" and not agrees:
+            return self._disagreeing(text, extractive, timings)
+        if mode == "combined":
+            if extractive.abstained:
+                if not holds_question(question, text, passages):
+                    return replace(
+                        extractive, notice=NOTICE_NOT_HELD, llm_rejected=True, timings_ms=timings
+                    )
+            else:
+                agrees = states_from(text, _reader_sentence(extractive), extractive.stated)
+                if not agrees and extractive.support >= CONFIDENT_READER:
+                    return self._disagreeing(text, extractive, timings)
+        generated = self._generated(text, passages, extractive, timings)
+        if not extractive.abstained and not agrees:
+            return with_excerpt(generated, extractive)
+        return generated
+
+    def _disagreeing(self, text: str, extractive: Answer, timings: dict[str, float]) -> Answer:
+        log.info("generated answer disagrees with the reader | %s", text)
+        return replace(extractive, notice=NOTICE_DISAGREES, llm_rejected=True, timings_ms=timings)
+
+    @staticmethod
+    def _generated(
+        text: str, passages: Sequence[Passage], extractive: Answer, timings: dict[str, float]
+    ) -> Answer:
         citations = cite_supporting_sentences(text, passages)
         return verify_citations(
             Answer(
@@ -277,6 +342,81 @@ class LLMAnswerer:
         if not standalone or len(standalone) > _CONDENSE_MAX_CHARS or is_abstention(standalone):
             return fallback
         return standalone
+
+
+def _model_abstained(extractive: Answer, timings: dict[str, float]) -> Answer:
+    """generate mode: the model says the passages do not answer. Its abstention is shown;
+    an answer the reader found is offered under it, labelled as the excerpt's."""
+    abstention = Answer(
+        answer=ABSTENTION,
+        abstained=True,
+        related=extractive.related,
+        question_type=extractive.question_type,
+        answered_by="llm",
+        retrieved=extractive.retrieved,
+        timings_ms=timings,
+        support=extractive.support,
+    )
+    return abstention if extractive.abstained else with_excerpt(abstention, extractive)
+
+
+def with_excerpt(shown: Answer, extractive: Answer) -> Answer:
+    """``shown`` followed by the reader's answer, labelled 「抜粋による回答」 with its own quotes
+    numbered after ``shown``'s: two answers are never shown unlabelled."""
+    offset = len(shown.citations)
+    moved = [replace(c, marker=c.marker + offset) for c in extractive.citations]
+    lead = _EXCERPT_LEAD_RE.sub("", extractive.answer.split("\n", 1)[0])
+    lead = MARKER_RE.sub(lambda m: f"[{int(m.group(1)) + offset}]", lead)
+    if not MARKER_RE.search(lead):  # the reader quoted: point at its quotes
+        lead += "".join(f"[{c.marker}]" for c in moved)
+    lines = [shown.answer, f"{EXCERPT_LABEL}：{lead}", quote_lines(moved)]
+    return replace(
+        shown,
+        answer="\n".join(line for line in lines if line),
+        citations=[*shown.citations, *moved],
+        excerpt=extractive.answer,
+    )
+
+
+def states_from(text: str, reader_sentence: str, stated: str) -> bool:
+    """Whether a generated answer states what the reader found: the reader's span, or, when
+    the reader quoted a sentence, only numbers and names that sentence holds (and at least
+    one of them: an answer with nothing checkable cannot be held to the sentence)."""
+    claims = normalize(MARKER_RE.sub(" ", text))
+    if stated:
+        return not check_agreement(text, stated, reader_sentence, {})
+    sentence = normalize(reader_sentence)
+    numbers, names = quantities_in(claims), names_in(claims)
+    if not numbers and not names:
+        return False
+    return numbers <= quantities_in(sentence) and all(n in sentence for n in names)
+
+
+def holds_question(question: str, text: str, passages: Sequence[Passage]) -> bool:
+    """The stricter check for an answer where the reader abstained (combined mode): the
+    passage it cites names everything the question names (city, partner, body), and its
+    supporting sentence holds most of the question's other words. On questions the reports
+    do not answer, a small model answers with a real fact about something else; that fact's
+    sentence lacks the question's own words."""
+    from assistant.reader.question import ENTITY, key_terms
+
+    terms = key_terms(question)
+    for marker in cited_markers(text):
+        if not 1 <= marker <= len(passages):
+            continue
+        chunk = passages[marker - 1].chunk
+        context = normalize(f"{chunk.title}\n{chunk.section}\n{chunk.text}")
+        claim = normalize(MARKER_RE.sub(" ", text))
+        start, end = best_supporting_sentence(claim, chunk.text)
+        sentence = normalize(chunk.text[start:end])
+        names = [t for t in terms if t.kind == ENTITY]
+        words = [t for t in terms if t.kind != ENTITY]
+        if any(not any(v in context for v in t.variants) for t in names):
+            continue
+        held = sum(any(v in sentence for v in t.variants) for t in words)
+        if not words or held * 2 >= len(words):
+            return True
+    return False
 
 
 def writing(extractive: Answer, chars: int) -> Answer:
@@ -402,6 +542,11 @@ def attribute_uncited(text: str, passages_by_marker: dict[int, str]) -> str:
     return text
 
 
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, split as the ingest splits them."""
+    return [(span.start, span.end) for span in split_sentences(text)]
+
+
 def passage_texts(passages: Sequence[Passage]) -> dict[int, str]:
     return {marker: p.chunk.text for marker, p in enumerate(passages, start=1)}
 
@@ -423,7 +568,7 @@ def _sentences_citing(text: str, marker: int) -> str:
     normalized = normalize(text)
     citing = [
         normalized[start:end]
-        for start, end in split_sentences(normalized)
+        for start, end in sentence_bounds(normalized)
         if tag in normalized[start:end]
     ]
     return " ".join(citing) or normalized
@@ -436,7 +581,7 @@ def best_supporting_sentence(claim: str, chunk_text: str) -> tuple[int, int]:
     facts_names = {name.casefold() for name in names_in(claim)}
     claim_bigrams = _char_bigrams(claim)
     best, best_key = (0, len(chunk_text)), (-1.0, -1.0)
-    for start, end in split_sentences(chunk_text) or [(0, len(chunk_text))]:
+    for start, end in sentence_bounds(chunk_text) or [(0, len(chunk_text))]:
         sentence = normalize(chunk_text[start:end])
         shared_facts = len(facts_numbers & quantities_in(sentence)) + sum(
             name in sentence.casefold() for name in facts_names

@@ -56,6 +56,7 @@ class Answer:
     support: float = 0.0  # how well the quoted text supports the answer, in [0, 1]
     stated: str = ""  # what the answer states (a date, a count, a name); "" for quotes
     pending: bool = False  # shown while the LLM writes; a checked answer will replace it
+    excerpt: str = ""  # the reader's own answer, when shown under a generated one
 
     def to_dict(self) -> dict:
         """The shared-contract JSON shape, plus extra fields."""

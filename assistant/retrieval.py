@@ -12,11 +12,10 @@ reports (``KeywordIndex.report_scores``), and the fused candidates re-ordered by
 report's score enter the fusion as a third ranking. A question that names nothing, or a
 corpus where every candidate report scores the same, leaves the ranking as it was.
 
-Reader re-ranking (retrieve-then-read): the fused top ``rerank_pool`` candidates are
-re-ordered by a ``reranker``, a function scoring how well each passage answers the question
-(the assistant passes the extractive reader's best-sentence support), and the first ``k``
-kept. Chunks of a report share most of their words, so a chunk that mentions 「OPI」 five
-times outranks the one sentence defining it; the reader sees which sentence answers.
+The reader then orders the fused pool by how well each passage's best sentence answers
+(``assistant.service``): chunks of a report share most of their words, so a chunk that
+mentions 「OPI」 five times outranks the one sentence defining it; the reader sees which
+sentence answers.
 
 The keyword index is the commit record: a chunk Chroma returns but the keyword index does not
 hold belongs to a report still being ingested (or half-removed) and is not shown.
@@ -26,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,9 +42,6 @@ from ingest.records import Chunk
 DENSE = "dense"
 KEYWORD = "keyword"
 REPORT_PRIOR = "report_prior"
-
-# Scores each passage for the question, higher = answers it better.
-Reranker = Callable[[str, Sequence[Passage]], Sequence[float]]
 
 
 def reciprocal_rank_fusion(
@@ -127,28 +123,33 @@ class HybridRetriever(BaseRetriever):
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
     report_prior_weight: float = 1.0  # bench/tokenization.py: +.06-.08 recall@1, +.04 MRR
-    reranker: Reranker | None = None
-    rerank_pool: int = 0  # fused candidates the reranker orders (at least k)
 
     _timings: dict[str, float] = PrivateAttr(default_factory=dict)
 
     @property
     def timings(self) -> dict[str, float]:
         """Milliseconds spent by the last search: dense, keyword (with the report scores),
-        fusion, rerank, total."""
+        fusion, total."""
         return dict(self._timings)
 
     def search(
         self, query: str, k: int | None = None, sources: list[str] | None = None
     ) -> list[Passage]:
         """Fused top ``k`` passages; ``[]`` for a blank query or an empty ``sources`` list."""
+        return self.search_with_vector(query, k, sources)[0]
+
+    def search_with_vector(
+        self, query: str, k: int | None = None, sources: list[str] | None = None
+    ) -> tuple[list[Passage], list[float] | None]:
+        """``search``, and the question's embedding (None when dense search is off), which
+        the reader compares with the passages' sentences."""
         k = self.k if k is None else k
         sources = self.sources if sources is None else sources
         started = time.perf_counter()
-        timings = {DENSE: 0.0, KEYWORD: 0.0, "fusion": 0.0, "rerank": 0.0}
+        timings = {DENSE: 0.0, KEYWORD: 0.0, "fusion": 0.0}
         if not query.strip() or k <= 0 or sources == []:
             self._timings = {**timings, "total": 0.0}
-            return []
+            return [], None
 
         query_vector, dense_hits = self._dense_search(query, sources)
         timings[DENSE] = _ms_since(started)
@@ -157,16 +158,10 @@ class HybridRetriever(BaseRetriever):
         report_scores = self._report_scores(query, sources)
         timings[KEYWORD] = _ms_since(keyword_started)
         fusion_started = time.perf_counter()
-        reranking = self.reranker is not None
-        pool = max(k, self.rerank_pool) if reranking else k
-        passages = self._fuse(dense_hits, keyword_hits, report_scores, pool, query_vector)
+        passages = self._fuse(dense_hits, keyword_hits, report_scores, k, query_vector)
         timings["fusion"] = _ms_since(fusion_started)
-        if reranking:
-            rerank_started = time.perf_counter()
-            passages = rerank(passages, self.reranker(query, passages))[:k]
-            timings["rerank"] = _ms_since(rerank_started)
         self._timings = {**timings, "total": _ms_since(started)}
-        return passages
+        return passages, query_vector
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
@@ -253,6 +248,22 @@ class HybridRetriever(BaseRetriever):
             for i in top
         ]
 
+    def named_passages(
+        self, names: Sequence[str], k: int, query_vector: list[float] | None
+    ) -> list[Passage]:
+        """The ``k`` chunks the keyword index ranks first for ``names`` alone (a question's
+        city, partner, abbreviation): however many other reports are indexed, the chunks
+        that name them are found (the reader's pool takes them first)."""
+        if not names or k <= 0 or self.keyword_weight == 0:
+            return []
+        hits = self.keyword_index.search(" ".join(names), k, self.sources)
+        chunks = {c.chunk_id: c for c in self.keyword_index.get([i for i, _ in hits])}
+        ids = [i for i, _ in hits if i in chunks]
+        similarity = self._similarities(query_vector, ids) if query_vector is not None else {}
+        return [
+            Passage(chunk=chunks[i], score=0.0, dense_similarity=similarity.get(i)) for i in ids
+        ]
+
     def _similarities(self, query_vector: list[float], ids: list[str]) -> dict[str, float]:
         """Cosine similarity of keyword-only hits, so abstention can judge every passage."""
         stored = self.collection.get(ids=ids, include=["embeddings"])
@@ -260,12 +271,6 @@ class HybridRetriever(BaseRetriever):
             chunk_id: _cosine(query_vector, vector)
             for chunk_id, vector in zip(stored["ids"], stored["embeddings"], strict=True)
         }
-
-
-def rerank(passages: Sequence[Passage], scores: Sequence[float]) -> list[Passage]:
-    """``passages`` by descending score; ties keep the fused order."""
-    order = sorted(range(len(passages)), key=lambda i: -scores[i])
-    return [passages[i] for i in order]
 
 
 def passage_document(passage: Passage) -> Document:

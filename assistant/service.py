@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.calibration import Thresholds, load_thresholds
 from assistant.citations import verify_citations
-from assistant.extractive import answer_extractively, passage_support
 from assistant.followup import resolve_followup
-from assistant.records import Answer
+from assistant.reader import LearnedReader, Reader
+from assistant.reader.question import ENTITY, key_terms
+from assistant.reader.similarity import stored_similarity
+from assistant.records import Answer, Passage
 from assistant.retrieval import HybridRetriever
+from assistant.spans import normalize
 from ingest import store
 from ingest.keyword_index import KeywordIndex
 from ingest.settings import Settings
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
     from assistant.llm import LLMAnswerer
 
 MAX_QUESTION_CHARS = 500  # longer input is cut: no real question needs more
+# The reader's pool is taken from this many times as many fused candidates, and the chunks
+# holding the question's names, those whose report names what the question names first
+# (``naming_first``).
+POOL_WIDENING = 3
 EMPTY_QUESTION = "質問を入力してください。"
 UNREADABLE_QUESTION = "質問の内容を読み取れませんでした。言葉で質問を入力してください。"
 STORE_DOWN = (
@@ -59,19 +65,19 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> HybridRetriever:
+        """The fused pool of candidates; the reader orders it (``_read``), so the retriever's
+        own reranker hook stays unused here."""
         return HybridRetriever(
             collection=store.open_collection(self.settings),
             keyword_index=self.keyword_index,
             embeddings=self.embeddings,
             k=self.settings.top_k,
-            reranker=passage_support if self.settings.rerank_pool else None,
-            rerank_pool=self.settings.rerank_pool,
         )
 
     @cached_property
-    def thresholds(self) -> Thresholds:
-        """The calibrated support the extractive reader needs to answer."""
-        return load_thresholds()
+    def reader(self) -> Reader:
+        """The learned extractive reader (assistant/reader/model.json)."""
+        return LearnedReader()
 
     @cached_property
     def llm(self) -> LLMAnswerer | None:
@@ -116,9 +122,8 @@ class Assistant:
         )
         try:
             t0 = time.perf_counter()
-            # The reader sees every re-ranked candidate; the user and the LLM the top_k.
-            candidates = self.retriever.search(query, k=self.settings.candidate_count)
-            passages = candidates[: self.settings.top_k]
+            # The reader reads the whole fused pool; the user and the LLM see its top_k.
+            pool, query_vector = self.reader_pool(query)
             retrieval_ms = (time.perf_counter() - t0) * 1000
         except store.StoreUnavailable as exc:
             yield Answer(answer=STORE_DOWN, abstained=True, notice=str(exc))
@@ -134,14 +139,7 @@ class Assistant:
             )
             return
         t0 = time.perf_counter()
-        extractive = verify_citations(
-            answer_extractively(
-                query,
-                candidates,
-                min_support=self.thresholds.min_support,
-                min_quote_support=self.thresholds.min_quote_support,
-            )
-        )
+        extractive, passages = self._read(query, pool, query_vector)
         shown = (
             # falls back to the extractive answer, with a notice
             self.llm.answer_progressively(query, passages, extractive)
@@ -158,10 +156,66 @@ class Assistant:
             )
             yield answer
 
+    def reader_pool(self, query: str) -> tuple[list[Passage], list[float] | None]:
+        """The passages the reader reads for ``query`` (``naming_first`` over a widened fused
+        list), and the query's embedding."""
+        fused, query_vector = self.retriever.search_with_vector(
+            query, k=self.settings.candidate_count * POOL_WIDENING
+        )
+        named = self.retriever.named_passages(
+            names_of(query), self.settings.candidate_count, query_vector
+        )
+        seen = {p.chunk.chunk_id for p in fused}
+        widened = fused + [p for p in named if p.chunk.chunk_id not in seen]
+        return naming_first(query, widened)[: self.settings.candidate_count], query_vector
+
+    def _read(
+        self, query: str, pool: list[Passage], query_vector: list[float] | None
+    ) -> tuple[Answer, list[Passage]]:
+        """The reader's answer over the pool, and the pool's top_k in the order the reader
+        ranks them (the passage whose sentence answers first; ties keep the fused order)."""
+        similarity = stored_similarity(self.keyword_index, query_vector, pool)
+        reading = self.reader.read(query, pool, similarity)
+        scores = reading.passage_scores()
+        order = (
+            sorted(range(len(pool)), key=lambda i: -scores[i])
+            if self.settings.rerank_pool
+            else range(len(pool))
+        )
+        passages = [pool[i] for i in order][: self.settings.top_k]
+        answer = verify_citations(self.reader.answer_reading(reading))
+        answer.retrieved = passages
+        return answer, passages
+
     def _forget_collection(self) -> None:
         """Drop the cached retriever so the next question reconnects to the server."""
         self.__dict__.pop("retriever", None)
         store._client.cache_clear()
+
+
+def names_of(question: str) -> list[str]:
+    """The names a question asks about: its city, partner, body, abbreviation."""
+    return [t.text for t in key_terms(question) if t.kind == ENTITY]
+
+
+def naming_first(question: str, passages: Sequence[Passage]) -> list[Passage]:
+    """``passages`` with those naming everything the question names (its city, partner,
+    body; in the chunk, its section or its report's title) first, in fused order each.
+
+    Reports that share no name with a question can then never push the passages that do out
+    of the reader's pool, however many of them are added (answer stability); a question
+    naming nothing keeps the fused order."""
+    names = [t for t in key_terms(question) if t.kind == ENTITY]
+    if not names:
+        return list(passages)
+
+    def names_all(passage: Passage) -> bool:
+        chunk = passage.chunk
+        context = normalize(f"{chunk.title}\n{chunk.section}\n{chunk.text}")
+        return all(any(v in context for v in t.variants) for t in names)
+
+    named = [p for p in passages if names_all(p)]
+    return named + [p for p in passages if p not in named]
 
 
 def _line_by_line(answer: Answer) -> Iterator[Answer]:

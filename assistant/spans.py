@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
+from assistant.vocabulary import VOCABULARY
+
 KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶ"
 HIRAGANA = "\u3041-\u309f"
 KATAKANA = "\u30a1-\u30fa\u30fc-\u30ff"  # katakana and the long-vowel mark, without ・
@@ -163,9 +165,10 @@ class DateRangeSpan(Span):
 class CountSpan(Span):
     number: int
     counter: str
+    shown: str = ""  # the count as written, normalised: 「約498円」「2億1,480万円」「7回目」
 
     def display(self) -> str:
-        return f"{self.number}{self.counter}"
+        return self.shown or f"{self.number}{self.counter}"
 
 
 @dataclass(frozen=True)
@@ -368,12 +371,7 @@ def _normalized_index(norm: Normalized, original_index: int) -> int:
 # Counts
 # --------------------------------------------------------------------------------------
 
-COUNTERS = (
-    "か国", "カ国", "ヶ国", "ケ国", "か所", "カ所", "ヶ所", "箇所", "か月", "ヶ月", "カ月",
-    "日間", "年間", "週間", "時間", "都市", "団体", "機関", "企業", "品目", "分野", "項目",
-    "億円", "万円", "万人", "パーセント", "社", "名", "人", "者", "つ", "件", "回", "校",
-    "点", "台", "円", "倍", "%",
-)  # fmt: skip
+COUNTERS = VOCABULARY.counters  # longest first, from vocabulary.toml
 _KANJI_DIGITS = {
     "〇": 0,
     "一": 1,
@@ -387,9 +385,14 @@ _KANJI_DIGITS = {
     "九": 9,
 }
 _KANJI_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_NUMBER = r"\d[\d,]*(?:\.\d+)?"
 _COUNT_RE = re.compile(
-    rf"(?:(?<![\d.,])(?P<digits>\d[\d,]*)|(?<![{KANJI}])(?P<kanji>[一二三四五六七八九十百千]+))"
+    rf"(?P<about>約|およそ|概ね)?"
+    # 「2億1,480万円」「198万1,782人」「96.8%」「７社」: units of 億 and 万 inside the number
+    rf"(?:(?<![\d.,])(?P<digits>(?:{_NUMBER}億)?(?:{_NUMBER}万)?{_NUMBER}|{_NUMBER}[億万])"
+    rf"|(?<![{KANJI}])(?P<kanji>[一二三四五六七八九十百千]+))"
     rf"{_S}(?P<counter>{'|'.join(map(re.escape, COUNTERS))})"
+    rf"(?P<suffix>目|ぶり|余り|余|以上|超|弱|強)?"
 )
 
 
@@ -406,30 +409,42 @@ def kanji_number(text: str) -> int:
 
 
 def find_counts(text: str) -> list[CountSpan]:
-    """「７社」「25名」「８者」「１６社」「２つ」「二つ」 with their numbers and counters."""
+    """「７社」「25名」「８者」「二つ」「約498円」「2億1,480万円」「96.8%」「7回目」 with their
+    numbers (the integral part, in units) and counters."""
     norm = normalize_with_offsets(text)
     spans = []
     for match in _COUNT_RE.finditer(norm.text):
-        if match.group("digits"):
-            number = int(match.group("digits").replace(",", ""))
-        else:
-            number = kanji_number(match.group("kanji"))
+        digits = match.group("digits")
+        number = _number_value(digits) if digits else kanji_number(match.group("kanji"))
+        shown = re.sub(r"\s+", "", match.group(0))
         spans.append(
-            CountSpan(SpanKind.COUNT, *_make(norm, *match.span()), number, match.group("counter"))
+            CountSpan(
+                SpanKind.COUNT,
+                *_make(norm, *match.span()),
+                number,
+                match.group("counter"),
+                shown,
+            )
         )
     return spans
+
+
+def _number_value(digits: str) -> int:
+    """「2億1,480万」 -> 214800000, 「96.8」 -> 96 (the integral part)."""
+    total, rest = 0, digits.replace(",", "")
+    for unit, size in (("億", 10**8), ("万", 10**4)):
+        if unit in rest:
+            head, rest = rest.split(unit, 1)
+            total += int(float(head) * size)
+    return total + (int(float(rest)) if rest else 0)
 
 
 # --------------------------------------------------------------------------------------
 # People
 # --------------------------------------------------------------------------------------
 
-TITLES = (
-    "代表取締役社長", "代表取締役", "理事長", "事務局長", "センター長", "副市長", "副知事",
-    "総領事", "市長", "知事", "町長", "村長", "区長", "局長", "部長", "課長", "室長", "所長",
-    "会長", "社長", "代表", "大使", "領事", "大臣", "長官", "議長", "団長", "教授", "博士", "氏",
-)  # fmt: skip
-_PLACE_TITLES = ("市長", "知事", "町長", "村長", "区長", "副市長", "副知事")
+TITLES = VOCABULARY.titles  # longest first
+_PLACE_TITLES = VOCABULARY.place_titles
 _TITLE_ALT = "|".join(map(re.escape, TITLES))
 _KATAKANA_NAME_RE = re.compile(
     rf"(?<![{KATAKANA}{NAME_JOINERS}])(?P<name>[{KATAKANA}]+(?:[{NAME_JOINERS}][{KATAKANA}]+)*)"
@@ -454,12 +469,17 @@ def find_people(text: str) -> list[PersonSpan]:
         has_joiner = any(j in name for j in NAME_JOINERS)
         if not title and not has_joiner or len(name) < 2:
             continue
-        if _is_place_list(name) or _followed_by_place_suffix(norm.text, match.end("name")):
+        placed = _followed_by_place_suffix(norm.text, match.end("name")) and not title
+        if _is_place_list(name) or placed:
             continue
         spans.append(PersonSpan(SpanKind.PERSON, *_make(norm, *match.span()), name, title))
     for match in _KANJI_TITLED_RE.finditer(norm.text):
         person = _kanji_person(norm, match)
         if person is not None:
+            spans.append(person)
+    taken = [(s.start, s.end) for s in spans]
+    for person in _named_by_dictionary(norm):
+        if not any(a < person.end and person.start < b for a, b in taken):
             spans.append(person)
     for match in _BYLINE_RE.finditer(norm.text):
         name = match.group("name")
@@ -468,6 +488,34 @@ def find_people(text: str) -> list[PersonSpan]:
         title = match.group("title")
         spans.append(PersonSpan(SpanKind.PERSON, *_make(norm, *match.span("title")), "", title))
     return sorted((_with_role(norm, span) for span in spans), key=lambda span: span.start)
+
+
+# A kanji name before its title (「佐藤花子学長」) or after it in a list (「委員長 板東 和雄」): the
+# dictionary tells a name (佐藤, 花子: 人名) from a job description (「担当部長」).
+_NAME_BEFORE_TITLE_RE = re.compile(
+    rf"(?P<name>[{KANJI}]{{1,6}}(?:[ \u3000][{KANJI}]{{1,3}})?)(?P<title>{_TITLE_ALT})"
+)
+_NAME_AFTER_TITLE_RE = re.compile(
+    rf"(?<![{KANJI}])(?P<title>{_TITLE_ALT})[ \t\u3000]+(?P<name>[{KANJI}]{{1,3}}[ \u3000]?[{KANJI}]{{1,3}})(?![{KANJI}])"
+)
+
+
+def _named_by_dictionary(norm: Normalized) -> list[PersonSpan]:
+    from ingest.tokenizer import person_name_suffix
+
+    found = []
+    for match in _NAME_BEFORE_TITLE_RE.finditer(norm.text):
+        name = person_name_suffix(match.group("name"))
+        if len(name.replace(" ", "")) >= 2:
+            start = match.end("name") - len(name)
+            found.append(PersonSpan(SpanKind.PERSON, *_make(norm, start, match.end()),
+                                    name.replace(" ", ""), match.group("title")))  # fmt: skip
+    for match in _NAME_AFTER_TITLE_RE.finditer(norm.text):
+        name = match.group("name")
+        if person_name_suffix(name) == name:
+            found.append(PersonSpan(SpanKind.PERSON, *_make(norm, *match.span("name")),
+                                    name.replace(" ", ""), match.group("title")))  # fmt: skip
+    return found
 
 
 # A title alone as the speaker of a quotation: 「これに対し市長からは「…」と述べ」.
@@ -498,8 +546,13 @@ def _kanji_person(norm: Normalized, match: re.Match[str]) -> PersonSpan | None:
         if f"{place}{place_marker}" in norm.text.replace(match.group(0), ""):
             return PersonSpan(SpanKind.PERSON, *_make(norm, *match.span()), name, place + title)
     if len(run) > 4 and not run.endswith(("県", "都", "府", "道")):
-        name = run[:4]
-        return PersonSpan(SpanKind.PERSON, *_make(norm, *match.span()), name, run[4:] + title)
+        from ingest.tokenizer import person_name_suffix
+
+        named = person_name_suffix(run).replace(" ", "")
+        name = named if len(named) >= 2 and run.startswith(named) else run[:4]
+        return PersonSpan(
+            SpanKind.PERSON, *_make(norm, *match.span()), name, run[len(name) :] + title
+        )
     if title == "知事" and run.endswith(("県", "都", "府", "道")) and len(run) <= 4:
         # 「三重県知事を団長に」: the office, its holder not named
         return PersonSpan(SpanKind.PERSON, *_make(norm, *match.span()), "", run + title)
@@ -510,25 +563,11 @@ def _kanji_person(norm: Normalized, match: re.Match[str]) -> PersonSpan | None:
 # Places
 # --------------------------------------------------------------------------------------
 
-# Countries, regions and major cities: general knowledge that lets 「フランスやスイス・ドイツ」 read
-# as three places rather than one person's name. Smaller places are found by their suffix.
-_GAZETTEER_WORDS = """
-    日本 フランス スイス ドイツ イタリア イギリス 英国 米国 アメリカ 中国 韓国 台湾 タイ ベトナム
-    インド シンガポール インドネシア マレーシア フィリピン オランダ ベルギー スペイン ポルトガル
-    オーストリア スウェーデン デンマーク ノルウェー フィンランド ポーランド チェコ ハンガリー
-    ロシア カナダ メキシコ ブラジル オーストラリア ニュージーランド ルクセンブルク アイルランド
-    ギリシャ トルコ エジプト 南アフリカ 欧州 ヨーロッパ アジア 北米 南米 アフリカ 中東 東南アジア
-    パリ リヨン マルセイユ ジュネーブ チューリッヒ バーゼル ローザンヌ ベルリン ミュンヘン
-    フランクフルト ハンブルク デュッセルドルフ ロンドン ローマ ミラノ ブリュッセル アムステルダム
-    ウィーン マドリード バルセロナ ストックホルム コペンハーゲン ニューヨーク ロサンゼルス
-    シカゴ サンフランシスコ トロント バンクーバー シドニー メルボルン 北京 上海 ソウル 釜山 台北
-    バンコク ハノイ ホーチミン ジャカルタ クアラルンプール マニラ ムンバイ デリー
-"""
-GAZETTEER = frozenset(_GAZETTEER_WORDS.split())
-# The countries and regions of the gazetteer (the rest are cities): 「どの都市」 is not
-# answered by 「フランス、スイス」.
-COUNTRIES = frozenset(_GAZETTEER_WORDS.split()[: _GAZETTEER_WORDS.split().index("パリ")])
-PLACE_SUFFIXES = ("地域圏", "市", "州", "県", "町", "村", "府")
+# Countries, world regions and major cities (vocabulary.toml): they let 「フランスやスイス・ドイツ」
+# read as three places rather than one person's name. Smaller places are found by suffix.
+GAZETTEER = VOCABULARY.gazetteer
+COUNTRIES = VOCABULARY.countries
+PLACE_SUFFIXES = VOCABULARY.running_text_place_suffixes
 _PLACE_SUFFIX_RE = re.compile(
     rf"(?<![{KANJI}{KATAKANA}{NAME_JOINERS}])(?P<place>[{KANJI}{KATAKANA}][{KANJI}{KATAKANA}{NAME_JOINERS}]*?"
     rf"(?:{'|'.join(PLACE_SUFFIXES)})+)(?!場|内|民|長|役所|議会|単独|町村|[{KATAKANA}])"
@@ -579,10 +618,7 @@ def find_places(text: str) -> list[Span]:
 # Organisations
 # --------------------------------------------------------------------------------------
 
-ORG_SUFFIXES = (
-    "機構", "開発局", "振興局", "局", "協会", "センター", "事務所", "財団", "公社", "組合",
-    "会議所", "大学", "研究所", "商工会", "株式会社", "協議会", "委員会", "省", "庁", "課",
-)  # fmt: skip
+ORG_SUFFIXES = VOCABULARY.organisation_suffixes
 _NAME_CHARS = rf"{KANJI}{KATAKANA}{NAME_JOINERS}A-Za-z0-9"
 # Latin words of a foreign name, accents included (Régionale, Île, Düsseldorfer).
 _LATIN = r"A-Za-z\u00c0-\u024f0-9'’.,&\-/"
@@ -595,16 +631,13 @@ _ORG_ABBR_RE = re.compile(
     rf"|{_S}\))"
 )
 # Words that may follow a name without being part of it: 「ジュネーブ事務所関係者」.
-_ORG_FOLLOWERS = "関係者|関係|職員|担当者|本部"
+_ORG_FOLLOWERS = "|".join(VOCABULARY.organisation_followers)
 _ORG_SUFFIX_RE = re.compile(
     rf"(?<![{KANJI}{KATAKANA}])(?P<name>[{KANJI}{KATAKANA}{NAME_JOINERS}]{{1,30}}?(?:{'|'.join(ORG_SUFFIXES)}))"
     rf"(?:(?![{KANJI}{KATAKANA}])|(?={_ORG_FOLLOWERS}))"
 )
 # A name in 「」 right after a noun saying what it is: 企業「…」, メーカー「…」, クラスター「…」.
-ORG_INTRODUCERS = (
-    "企業", "会社", "メーカー", "商社", "工房", "業者", "クラスター", "グループ", "連携体",
-    "団体", "組織", "法人",
-)  # fmt: skip
+ORG_INTRODUCERS = VOCABULARY.organisation_introducers
 _ORG_QUOTED_RE = re.compile(rf"(?P<head>{'|'.join(ORG_INTRODUCERS)})「(?P<name>[^」]{{1,40}})」")
 
 

@@ -1,18 +1,19 @@
-"""What does the LLM path cost, and does it keep answers right? From one run, against the
+"""What does the LLM path cost, and which mode of it answers best? From one run, against the
 extractive path measured in the same run.
 
-    python bench/llm.py [--questions 6] [--llm-url URL] [--evaluate [--out DIR]]
+    python bench/llm.py [--model 0.5b|1.5b] [--llm-url URL] [--time 6]
+                        [--compare] [--questions FILE ...] [--out DIR]
 
-Latency: over a handful of corpus questions, time to first token and total time of the LLM
+Latency (``--time N``): over N questions, time to first token and total time of the LLM
 path vs the extractive path (whose whole answer is its first token), with ratios. Without
-``--llm-url`` the bench starts the llama.cpp test server (``make test-llm`` prepares it).
+``--llm-url`` the bench starts a llama.cpp server with the chosen test model
+(``scripts/setup_test_llm.py --model 1.5b`` prepares the larger one).
 
-``--evaluate`` also runs the whole question set through both paths and prints the figures
-that decide whether the LLM path may be offered: answer accuracy (must not fall below the
-extractive one), citation validity (must stay 1.0), who answered and how often a generated
-answer was rejected by the grounding check. It then lists the questions the two paths
-scored differently; ``--out DIR`` also writes each path's per-question records
-(``extractive.jsonl``, ``llm.jsonl``, the lines of ``evaluate --out``'s results.jsonl).
+``--compare`` runs the question sets (default: the development corpus questions) through
+the extractive path and every ``REPORTS_LLM_MODE`` and prints them side by side
+(``assistant.evaluation.compare``), with the load of the machine before and after: answer
+accuracy, wrong-answer rate, abstention, citation validity, rejection rate, latency and time
+to first token. ``--out DIR`` writes each mode's report.
 """
 
 from __future__ import annotations
@@ -38,36 +39,30 @@ from assistant.service import Assistant  # noqa: E402
 from ingest.embeddings import load_embeddings  # noqa: E402
 from ingest.pipeline import Ingestor  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
-from scripts.setup_test_llm import LlamaServer  # noqa: E402
+from scripts.setup_test_llm import MODELS, LlamaServer, ensure_model  # noqa: E402
 
-EVALUATION_FIGURES = (
-    "answer_accuracy",
-    "false_abstention_rate",
-    "abstention_accuracy",
-    "citation_validity",
-    "cited_evidence_rate",
-    "latency_ms_p50",
-    "llm_rejection_rate",
-    "llm_fallback_rate",
+DEFAULT_REPORTS = (
+    REPO / "corpus",
+    REPO / "tests" / "fixtures" / "reports",
+    REPO / "tests" / "fixtures" / "blind" / "reports",
 )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=6, help="questions timed (default 6)")
+    parser.add_argument("--model", choices=sorted(MODELS), default="0.5b")
+    parser.add_argument("--llm-url", help="an OpenAI-compatible server (default: start one)")
+    parser.add_argument("--time", type=int, default=0, help="questions timed (default none)")
+    parser.add_argument("--compare", action="store_true", help="every mode, side by side")
     parser.add_argument(
-        "--llm-url", help="an OpenAI-compatible server (default: start the test server)"
+        "--questions", nargs="+", type=Path, default=[REPO / "corpus" / "questions.jsonl"]
     )
-    parser.add_argument(
-        "--evaluate", action="store_true", help="also evaluate the whole question set"
-    )
-    parser.add_argument(
-        "--out", type=Path, help="with --evaluate: write both paths' per-question records here"
-    )
+    parser.add_argument("--reports", nargs="+", type=Path, default=list(DEFAULT_REPORTS))
+    parser.add_argument("--out", type=Path, help="with --compare: write each mode's report here")
     args = parser.parse_args()
 
     base = Settings.from_env()
-    questions = load_questions([REPO / "corpus" / "questions.jsonl"])
+    questions = load_questions(args.questions)
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-llm-")))
         settings = base.with_(
@@ -76,20 +71,54 @@ def main() -> None:
         embeddings = load_embeddings(settings)
         failed = [
             o
-            for o in Ingestor(settings, embeddings=embeddings).ingest_paths([REPO / "corpus"])
+            for o in Ingestor(settings, embeddings=embeddings).ingest_paths(args.reports)
             if o.outcome == "failed"
         ]
         if failed:
-            sys.exit(f"could not ingest the corpus: {failed}")
-        llm_url = args.llm_url or stack.enter_context(LlamaServer()).url
-        extractive = Assistant(settings, embeddings=embeddings)
-        generative = Assistant(settings.with_(llm_url=llm_url), embeddings=embeddings)
+            sys.exit(f"could not ingest the reports: {failed}")
+        if args.llm_url:
+            llm_url = args.llm_url
+        else:
+            model = ensure_model(spec=MODELS[args.model])
+            llm_url = stack.enter_context(LlamaServer(model=model)).url
+        settings = settings.with_(llm_url=llm_url)
+        print(f"server: {llm_url}  model: {args.model if not args.llm_url else 'given server'}")
+        print(f"load before: {_load()}")
+        if args.time:
+            extractive = Assistant(settings.with_(llm_url=None), embeddings=embeddings)
+            generative = Assistant(settings, embeddings=embeddings)
+            print_latency_table(pick_questions(questions, args.time), extractive, generative)
+        if args.compare:
+            compare(settings, embeddings, questions, args.out)
+        print(f"load after: {_load()}")
 
-        timed = pick_questions(questions, args.questions)
-        print(f"server: {llm_url}  model: {settings.llm_model or '(server default)'}")
-        print_latency_table(timed, extractive, generative)
-        if args.evaluate:
-            print_evaluation(questions, extractive, generative, out_dir=args.out)
+
+def compare(settings, embeddings, questions, out_dir) -> None:
+    from assistant.evaluation.compare import compare_modes, format_comparison
+    from assistant.evaluation.report import write_report
+    from assistant.llm import LLM_MODES
+
+    memo: dict = {}
+
+    def make(mode):
+        if mode is None:
+            return Assistant(settings.with_(llm_url=None), embeddings=embeddings)
+        made = Assistant(settings.with_(llm_mode=mode), embeddings=embeddings)
+        made.llm.memo = memo
+        return made
+
+    started = time.perf_counter()
+    results = compare_modes(make, questions, list(LLM_MODES))
+    print(f"\n{len(questions)} questions, {time.perf_counter() - started:.0f} s")
+    print(format_comparison(results))
+    if out_dir is not None:
+        for r in results:
+            write_report(r.result, out_dir / r.mode)
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1/5/15 min, {os.cpu_count()} cores)"
 
 
 def pick_questions(questions: list[Question], count: int) -> list[Question]:
@@ -142,59 +171,6 @@ def print_latency_table(
     print(f"{'median':<10}{extractive_p50:>14.0f}{first_p50:>14.0f}{total_p50:>14.0f}")
     print(f"LLM time to first token / extractive answer time: {first_p50 / extractive_p50:.1f}x")
     print(f"LLM total time / extractive answer time:          {total_p50 / extractive_p50:.1f}x")
-
-
-def print_evaluation(
-    questions: list[Question],
-    extractive: Assistant,
-    generative: Assistant,
-    out_dir: Path | None = None,
-) -> None:
-    from assistant.evaluation.report import write_results_jsonl
-    from assistant.evaluation.runner import evaluate
-
-    print(f"\nevaluation over {len(questions)} questions")
-    evaluations = {}
-    for name, assistant in (("extractive", extractive), ("llm", generative)):
-        started = time.perf_counter()
-        evaluations[name] = evaluate(assistant, questions)
-        print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_results_jsonl(evaluations[name], out_dir / f"{name}.jsonl")
-    results = {name: evaluation.overall for name, evaluation in evaluations.items()}
-    print(f"{'figure':<24}{'extractive':>12}{'llm path':>12}")
-    for figure in EVALUATION_FIGURES:
-        row = [results[name].get(figure) for name in ("extractive", "llm")]
-        print(f"{figure:<24}" + "".join(f"{_cell(value):>12}" for value in row))
-    for name in ("extractive", "llm"):
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(results[name]["answered_by"].items()))
-        print(f"answered_by ({name}): {counts}")
-    print_differences(evaluations["extractive"].questions, evaluations["llm"].questions)
-
-
-def print_differences(extractive: list, generated: list) -> None:
-    """The questions the two paths scored differently, with both answers: where the LLM path
-    loses (or wins) accuracy."""
-    differing = [
-        (e, g) for e, g in zip(extractive, generated, strict=True) if e.outcome != g.outcome
-    ]
-    print(f"\nscored differently: {len(differing)}")
-    for e, g in differing:
-        print(f"{e.id}: {e.question}")
-        print(f"  extractive  {e.outcome:<22}{_one_line(e.answer)}")
-        print(f"  llm path    {g.outcome:<22}[{g.answered_by}] {_one_line(g.answer)}")
-
-
-def _one_line(text: str, limit: int = 110) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f}" if value > 10 else f"{value:.3f}"
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +43,15 @@ _SCHEMA = (
     )""",
     "CREATE INDEX IF NOT EXISTS kw_chunks_source ON kw_chunks(source)",
     "CREATE TABLE IF NOT EXISTS kw_meta (key TEXT PRIMARY KEY, value)",
+    # One row per chunk: the embedding of each of its sentences (ingest.chunking's split),
+    # float16, row-major. The reader compares them with the question (assistant.reader).
+    """CREATE TABLE IF NOT EXISTS kw_sentences (
+        chunk_id TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vectors BLOB NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS kw_sentences_source ON kw_sentences(source)",
     "INSERT OR IGNORE INTO kw_meta (key, value) VALUES ('generation', 0)",
 )
 
@@ -259,9 +268,14 @@ class KeywordIndex:
     # -- writes ------------------------------------------------------------------------------
 
     def replace_source(
-        self, source: str, chunks: Iterable[Chunk], conn: sqlite3.Connection | None = None
+        self,
+        source: str,
+        chunks: Iterable[Chunk],
+        conn: sqlite3.Connection | None = None,
+        sentence_vectors: Mapping[str, np.ndarray] | None = None,
     ) -> None:
-        """Make ``chunks`` the only rows of ``source`` (an empty list removes it)."""
+        """Make ``chunks`` the only rows of ``source`` (an empty list removes it), with the
+        sentence embeddings of each chunk (chunk_id -> sentences x dim) when given."""
         chunks = list(chunks)
         strays = sorted({c.source for c in chunks} - {source})
         if strays:
@@ -272,12 +286,53 @@ class KeywordIndex:
             rows = self._rows(chunks, self._write_mode(db, source))
             db.execute("DELETE FROM kw_chunks WHERE source = ?", (source,))
             db.executemany("INSERT INTO kw_chunks VALUES (?, ?, ?, ?, ?)", rows)
+            db.execute("DELETE FROM kw_sentences WHERE source = ?", (source,))
+            if sentence_vectors:
+                db.executemany(
+                    "INSERT INTO kw_sentences VALUES (?, ?, ?, ?)",
+                    _vector_rows(source, sentence_vectors),
+                )
             _bump_generation(db)
+
+    def chunks_without_sentence_vectors(self) -> list[Chunk]:
+        ids = [
+            row[0]
+            for row in self._read(
+                "SELECT chunk_id FROM kw_chunks WHERE chunk_id NOT IN (SELECT chunk_id FROM kw_sentences)"
+            )
+        ]
+        return self.get(ids)
+
+    def add_sentence_vectors(self, source: str, vectors: Mapping[str, np.ndarray]) -> None:
+        with self._writing(None) as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO kw_sentences VALUES (?, ?, ?, ?)",
+                _vector_rows(source, vectors),
+            )
+
+    def sentence_vectors(self, ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """chunk_id -> the embeddings of its sentences (float32, sentences x dim), for the
+        chunks that have them."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), _ID_BATCH):
+            batch = ids[start : start + _ID_BATCH]
+            marks = ",".join("?" * len(batch))
+            rows = self._read(
+                f"SELECT chunk_id, dim, vectors FROM kw_sentences WHERE chunk_id IN ({marks})",
+                batch,
+            )
+            for chunk_id, dim, blob in rows:
+                out[chunk_id] = (
+                    np.frombuffer(blob, dtype=np.float16).reshape(-1, dim).astype(np.float32)
+                )
+        return out
 
     def remove_source(self, source: str, conn: sqlite3.Connection | None = None) -> int:
         """Delete the rows of ``source``; returns how many there were."""
         with self._writing(conn) as db:
             removed = db.execute("DELETE FROM kw_chunks WHERE source = ?", (source,)).rowcount
+            db.execute("DELETE FROM kw_sentences WHERE source = ?", (source,))
             if removed:
                 _bump_generation(db)
         return removed
@@ -288,6 +343,10 @@ class KeywordIndex:
         with self._writing(conn) as db:
             db.execute("DELETE FROM kw_chunks")
             db.executemany("INSERT INTO kw_chunks VALUES (?, ?, ?, ?, ?)", rows)
+            # sentence vectors of chunks that are gone go too; the others stay valid
+            db.execute(
+                "DELETE FROM kw_sentences WHERE chunk_id NOT IN (SELECT chunk_id FROM kw_chunks)"
+            )
             db.execute(
                 "INSERT OR REPLACE INTO kw_meta (key, value) VALUES ('tokenizer_mode', ?)",
                 (self.mode,),
@@ -447,11 +506,20 @@ class KeywordIndex:
         return build_bm25(generation, mode, rows), build_report_bm25(generation, mode, rows)
 
 
+def _vector_rows(source: str, vectors: Mapping[str, np.ndarray]) -> list[tuple]:
+    return [
+        (chunk_id, source, int(matrix.shape[1]), np.asarray(matrix, dtype=np.float16).tobytes())
+        for chunk_id, matrix in vectors.items()
+        if matrix.size
+    ]
+
+
 def _has_schema(conn: sqlite3.Connection) -> bool:
     tables = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('kw_chunks', 'kw_meta')"
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        " AND name IN ('kw_chunks', 'kw_meta', 'kw_sentences')"
     ).fetchone()[0]
-    return tables == 2 and _stored_mode(conn) is not None
+    return tables == 3 and _stored_mode(conn) is not None
 
 
 def _stored_mode(conn: sqlite3.Connection) -> str | None:

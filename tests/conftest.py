@@ -63,3 +63,30 @@ def evaluation_assistant(evaluation_settings, embeddings):
     from assistant.service import Assistant
 
     return Assistant(evaluation_settings, embeddings=embeddings)
+
+
+BLIND_REPORTS = REPO / "tests" / "fixtures" / "blind" / "reports"
+
+
+@pytest.fixture(scope="session")
+def full_settings(tmp_path_factory, evaluation_settings, embeddings):
+    """The evaluation index with the blind reports added (a copy: the evaluation index is
+    left as it was, so answers can be compared with and without them)."""
+    import shutil
+
+    from ingest.pipeline import Ingestor
+
+    copy = tmp_path_factory.mktemp("full") / "data"
+    shutil.copytree(evaluation_settings.data_dir, copy)
+    settings = evaluation_settings.with_(data_dir=copy)
+    outcomes = Ingestor(settings, embeddings=embeddings).ingest_paths([BLIND_REPORTS])
+    failed = [o for o in outcomes if o.outcome == "failed"]
+    assert not failed, failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def full_assistant(full_settings, embeddings):
+    from assistant.service import Assistant
+
+    return Assistant(full_settings, embeddings=embeddings)

@@ -14,20 +14,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.calibration import load_thresholds
-from assistant.citations import is_verbatim
-from assistant.extractive import answer_extractively
+from assistant.citations import citation_for, is_verbatim
 from assistant.llm import (
+    EXCERPT_LABEL,
     MAX_PROMPT_PASSAGES,
     NOTICE_BAD_RESPONSE,
     NOTICE_CUT,
     NOTICE_DISAGREES,
     NOTICE_GENERATING,
     NOTICE_LLM_FOUND_NOTHING,
+    NOTICE_NOT_HELD,
     NOTICE_SERVER_ERROR,
     NOTICE_TIMEOUT,
     NOTICE_UNGROUNDED,
@@ -36,6 +37,7 @@ from assistant.llm import (
     answer_messages,
     prompt_passages,
 )
+from assistant.reader import SENTENCE_INTRO
 from assistant.records import ABSTENTION, Answer, Passage
 from assistant.spans import normalize
 from ingest.records import Chunk, sha256_text
@@ -67,17 +69,37 @@ def passage(text: str, index: int) -> Passage:
 
 
 PASSAGES = [passage(AGREEMENTS, 1), passage(MISSION, 2)]
-SETTINGS = Settings(llm_url="http://127.0.0.1:9/v1", llm_timeout=2.0)
+SETTINGS = Settings(llm_url="http://127.0.0.1:9/v1", llm_timeout=2.0, llm_mode="verify")
+
+
+# What the extractive reader answers to the questions of these tests, written out: the LLM
+# path is tested against given reader answers, whatever the learned reader would choose.
+READER_ANSWERS = {
+    "ジュネーブの機関と協定を結んだのはいつ？": ("2012年（平成24年）11月21日", 0, "翌２１日には"),
+    "欧州ミッション団には何社参加した？": ("7社", 1, "平成 24 年 11 月 16 日から"),
+    "欧州ミッション団について教えてください。": ("", 1, "平成 24 年 11 月 16 日から"),
+    "ジュネーブ州の協定相手の経済政策の方針を説明して": ("", 0, "翌２１日には"),
+}
 
 
 def extractive(question: str) -> Answer:
-    """The extractive answer the product would show, at the calibrated threshold."""
-    thresholds = load_thresholds()
-    return answer_extractively(
-        question,
-        PASSAGES,
-        min_support=thresholds.min_support,
-        min_quote_support=thresholds.min_quote_support,
+    """The reader's answer to ``question``: a stated span with its sentence quoted, a quoted
+    sentence, or an abstention (questions not in READER_ANSWERS)."""
+    if question not in READER_ANSWERS:
+        return Answer(answer=ABSTENTION, abstained=True, retrieved=PASSAGES, support=0.2)
+    stated, index, opening = READER_ANSWERS[question]
+    text = PASSAGES[index].chunk.text
+    start = text.index(opening)
+    end = text.index("。", start) + 1
+    citation = citation_for(PASSAGES[index], start, end, 1)
+    lead = f"{stated}です。[1]" if stated else SENTENCE_INTRO
+    return Answer(
+        answer=f"{lead}\n[1] 「{citation.text}」",
+        abstained=False,
+        citations=[citation],
+        retrieved=PASSAGES,
+        stated=stated,
+        support=0.8,
     )
 
 
@@ -212,8 +234,13 @@ def test_the_prompt_holds_at_most_three_passages_including_the_extractive_eviden
     many = [passage(f"津市の報告書の別の段落です。番号{i}。", i) for i in range(1, 5)]
     evidence = passage(MISSION, 5)
     retrieved = [*many, evidence]
-    question = "欧州ミッション団には何社参加した？"
-    chosen = prompt_passages(retrieved, answer_extractively(question, retrieved))
+    reader = Answer(
+        answer="7社です。[1]",
+        abstained=False,
+        citations=[citation_for(evidence, 0, 10, 1)],
+        stated="7社",
+    )
+    chosen = prompt_passages(retrieved, reader)
     assert len(chosen) == MAX_PROMPT_PASSAGES == 3
     assert evidence in chosen
     assert chosen == sorted(chosen, key=retrieved.index)  # still in retrieval order
@@ -525,3 +552,91 @@ def test_summaries_are_switched_on_by_an_environment_variable_and_a_typo_is_name
     assert Settings.from_env({}).llm_summaries is False
     with pytest.raises(ValueError, match="REPORTS_LLM_SUMMARIES"):
         Settings.from_env({"REPORTS_LLM_SUMMARIES": "maybe"})
+
+
+# -- modes: verify / generate / combined ------------------------------------------------------
+
+
+def answerer_in(mode: str, *responses: str) -> LLMAnswerer:
+    return LLMAnswerer(
+        SETTINGS.with_(llm_mode=mode), chat_model=FakeListChatModel(responses=list(responses))
+    )
+
+
+def test_where_the_reader_abstains_a_grounded_answer_is_shown_in_generate_mode_not_in_verify():
+    question = (
+        "ジュネーブ州の機関と協定を締結したのはいつ？"  # the reader abstains (see extractive)
+    )
+    generated = "平成24年11月21日にジュネーブ州産業振興機構と協定を締結しました[1]。"
+    reader = extractive(question)
+    assert reader.abstained
+    assert answerer_in("verify", generated).answer(question, PASSAGES, reader).abstained
+    shown = answerer_in("generate", generated).answer(question, PASSAGES, reader)
+    assert shown.answered_by == "llm" and not shown.abstained
+    assert shown.answer.startswith(generated)
+
+
+def test_an_era_year_turned_into_the_wrong_western_year_is_rejected_in_every_mode():
+    question = "欧州ミッション団には何社参加した？"
+    wrong_year = "2024年11月16日から、市内中小企業7社が参加しました[2]。"  # 平成24年 is 2012
+    for mode in ("verify", "generate", "combined"):
+        answer = answerer_in(mode, wrong_year).answer(question, PASSAGES, extractive(question))
+        assert answer.answered_by == "extractive" and answer.llm_rejected, mode
+        assert answer.notice == NOTICE_UNGROUNDED
+
+
+def test_combined_shows_a_grounded_answer_stating_what_the_readers_sentence_says():
+    question = "欧州ミッション団について教えてください。"  # the reader quotes the mission sentence
+    generated = (
+        "平成24年11月16日から25日まで、市内中小企業7社がフランス・スイス・ドイツを訪問しました[2]。"
+    )
+    answer = answerer_in("combined", generated).answer(question, PASSAGES, extractive(question))
+    assert answer.answered_by == "llm" and EXCERPT_LABEL not in answer.answer
+
+
+def test_a_disagreeing_model_answer_is_shown_with_the_readers_labelled_as_the_excerpts():
+    question = "欧州ミッション団について教えてください。"
+    reader = replace(extractive(question), support=0.75)  # a reader not sure enough to prevail
+    other_fact = "津市は平成24年11月20日にARDと協定を締結しました[1]。"
+    answer = answerer_in("combined", other_fact).answer(question, PASSAGES, reader)
+    assert answer.answered_by == "llm"
+    first, *rest = answer.answer.split("\n")
+    assert first == other_fact
+    excerpt = next(line for line in rest if line.startswith(EXCERPT_LABEL))
+    assert excerpt == f"{EXCERPT_LABEL}：[2]"
+    assert [c.marker for c in answer.citations] == [1, 2]
+    assert answer.citations[1].text == reader.citations[0].text
+
+
+def test_a_confident_reader_keeps_its_answer_when_the_model_disagrees():
+    question = "欧州ミッション団について教えてください。"
+    reader = replace(extractive(question), support=0.95)
+    other_fact = "津市は平成24年11月20日にARDと協定を締結しました[1]。"
+    answer = answerer_in("combined", other_fact).answer(question, PASSAGES, reader)
+    assert answer.answered_by == "extractive" and answer.notice == NOTICE_DISAGREES
+
+
+def test_combined_shows_an_answer_where_the_reader_abstained_only_if_its_sentence_holds_the_question():
+    reader = extractive("津市の人口は何人ですか？")
+    # a real fact about something else (the mission), as small models give to such questions
+    elsewhere = "市内中小企業7社が参加しました[2]。"
+    answer = answerer_in("combined", elsewhere).answer("津市の人口は何人ですか？", PASSAGES, reader)
+    assert answer.abstained and answer.llm_rejected and answer.notice == NOTICE_NOT_HELD
+    held = "翌21日、津市はジュネーブ州産業振興機構（OPI）と協定を締結しました[1]。"
+    question = "津市がジュネーブ州産業振興機構と協定を締結したのはいつ？"
+    shown = answerer_in("combined", held).answer(question, PASSAGES, extractive(question))
+    assert shown.answered_by == "llm" and not shown.abstained
+
+
+def test_in_generate_mode_the_models_abstention_stands_with_the_readers_answer_offered():
+    question = "欧州ミッション団には何社参加した？"
+    answer = answerer_in("generate", ABSTENTION).answer(question, PASSAGES, extractive(question))
+    assert answer.abstained and answer.answer.startswith(ABSTENTION)
+    assert f"{EXCERPT_LABEL}：7社です。[1]" in answer.answer
+
+
+def test_the_mode_is_a_setting_and_an_unknown_one_is_refused():
+    assert Settings.from_env({"REPORTS_LLM_MODE": "generate"}).llm_mode == "generate"
+    assert Settings.from_env({}).llm_mode == "combined"
+    with pytest.raises(ValueError, match="REPORTS_LLM_MODE"):
+        Settings.from_env({"REPORTS_LLM_MODE": "creative"})

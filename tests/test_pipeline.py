@@ -58,7 +58,10 @@ def test_first_ingest_adds_and_second_writes_nothing(settings, reports_dir, coun
     first = Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
     assert [o.outcome for o in first] == [Outcome.ADDED]
     embedded = counting.documents
-    assert embedded == first[0].chunks > 5
+    stored = KeywordIndex(settings.catalog_path)
+    sentences = sum(len(v) for v in stored.sentence_vectors(stored.chunk_ids()).values())
+    # each chunk once for Chroma, each of its sentences once for the reader
+    assert embedded == first[0].chunks + sentences and first[0].chunks > 5
 
     second = Ingestor(settings, embeddings=counting).ingest_paths([reports_dir])
     assert [o.outcome for o in second] == [Outcome.UNCHANGED]
@@ -133,7 +136,8 @@ def test_reports_are_embedded_together_and_the_index_does_not_depend_on_it(
 
     assert [o.outcome for o in first] == [Outcome.ADDED] * len(first) == [o.outcome for o in second]
     assert [(o.source, o.chunks) for o in first] == [(o.source, o.chunks) for o in second]
-    assert together.calls == 1 and one_by_one.calls == len(first) > 1
+    # one call for the chunks and one for their sentences, per window
+    assert together.calls == 2 and one_by_one.calls == 2 * len(first) > 2
     assert index_state(windowed) == index_state(single)
     assert [r.source for r in Ingestor(windowed).list_reports()] == [
         r.source for r in Ingestor(single).list_reports()

@@ -210,7 +210,7 @@ def test_langchain_invoke_returns_documents_with_scores(retriever):
 
 def test_timings_of_the_last_search(retriever):
     retriever.search(QUERY)
-    assert set(retriever.timings) == {"dense", "keyword", "fusion", "rerank", "total"}
+    assert set(retriever.timings) == {"dense", "keyword", "fusion", "total"}
     assert retriever.timings["total"] >= retriever.timings["keyword"] >= 0
 
 
@@ -283,29 +283,3 @@ def test_report_prior_ranking_orders_by_report_and_keeps_ties_in_order():
     ]
     assert report_prior_ranking(ranked, source_of, {}) == []
     assert report_prior_ranking(["a1", "a2"], source_of, {"a": 3.0}) == []
-
-
-def test_a_reranker_puts_the_passage_that_answers_first(retriever):
-    fused = ids(retriever.search(QUERY))
-    answering = fused[-1]  # the reader judges the last fused passage the answer; others tie
-
-    def reader(question, passages):
-        return [1.0 if p.chunk.chunk_id == answering else 0.0 for p in passages]
-
-    reranked = retriever.model_copy(update={"reranker": reader, "rerank_pool": 4})
-
-    assert ids(reranked.search(QUERY, k=2)) == [answering, fused[0]]  # ties keep fused order
-    assert reranked.timings["rerank"] >= 0.0
-
-
-def test_the_reranker_sees_the_whole_pool_but_k_passages_come_back(retriever):
-    seen = []
-
-    def reader(question, passages):
-        seen.append(len(passages))
-        return [0.0] * len(passages)
-
-    reranked = retriever.model_copy(update={"reranker": reader, "rerank_pool": 4})
-
-    assert ids(reranked.search(QUERY, k=1)) == ids(retriever.search(QUERY))[:1]
-    assert seen == [4]

@@ -16,6 +16,9 @@ from assistant.evaluation.runner import evaluate
 METRIC_LABELS = {
     "n": "質問数",
     "answer_accuracy": "回答の正解率",
+    "wrong_answer_rate": "答えられる質問に誤った答えを返した率（低いほど良い）",
+    "stated_answer_share": "答えを短く述べた回答の割合（残りは該当文の引用）",
+    "answer_stability": "無関係な資料の追加で答えが変わらなかった率",
     "abstention_accuracy": "回答不能な質問で回答を控えた率",
     "false_abstention_rate": "答えられる質問で回答を控えた率（低いほど良い）",
     "recall@1": "検索で根拠が1位に入った率（recall@1）",
@@ -37,6 +40,24 @@ OUTCOME_LABELS = {
     "answered_unanswerable": "回答不能な質問に回答した",
 }
 FAILURE_HEADERS = ["ID", "質問", "期待される答え", "アシスタントの回答", "結果"]
+COMPARE_HEADERS = [
+    "回答の方式",
+    "正解率",
+    "誤答率",
+    "回答不能で控えた率",
+    "答えられるのに控えた率",
+    "出典の一致率",
+    "LLM回答の不採用率",
+    "応答時間の中央値（ミリ秒）",
+    "最初の文字までの中央値（ミリ秒）",
+    "総合点",
+]
+MODE_LABELS = {
+    "extractive": "抜粋のみ（LLMなし）",
+    "verify": "verify（抜粋の答えをLLMが文にする）",
+    "generate": "generate（LLMが答える）",
+    "combined": "combined（両方を照合）",
+}
 METRIC_HEADERS = ["指標", "値"]
 # progress(done, total) after each question
 Progress = Callable[[int, int], None]
@@ -92,6 +113,42 @@ def new_run_dir(root: Path) -> Path:
         number += 1
     run_dir.mkdir(parents=True)
     return run_dir
+
+
+def comparison_rows(results) -> list[list[str]]:
+    """One row per mode of ``assistant.evaluation.compare``, in COMPARE_HEADERS order."""
+    from assistant.evaluation.compare import COLUMNS
+
+    return [
+        [MODE_LABELS.get(r.mode, r.mode), *(format_value(n, r.figures[n]) for n in COLUMNS)]
+        for r in results
+    ]
+
+
+def run_comparison(settings, embeddings, question_files: Sequence[Path], progress=None):
+    """The extractive path and every LLM mode on the question files (see
+    ``assistant.evaluation.compare``); (rows, the best mode's label)."""
+    from assistant.evaluation.compare import best, compare_modes
+    from assistant.llm import LLM_MODES
+    from assistant.service import Assistant
+
+    memo: dict = {}
+
+    def make(mode):
+        if mode is None:
+            return Assistant(settings.with_(llm_url=None), embeddings=embeddings)
+        made = Assistant(settings.with_(llm_mode=mode), embeddings=embeddings)
+        made.llm.memo = memo
+        return made
+
+    questions = load_questions(question_files)
+    results = compare_modes(
+        make,
+        questions,
+        list(LLM_MODES),
+        progress=(lambda done, total, _r: progress(done, total)) if progress else None,
+    )
+    return comparison_rows(results), MODE_LABELS.get(best(results).mode, best(results).mode)
 
 
 def run_evaluation(

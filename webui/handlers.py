@@ -21,7 +21,7 @@ from ingest.catalog import ReportInfo
 from ingest.pipeline import IngestBusy, Ingestor
 from ingest.records import FileOutcome
 from ingest.settings import Settings
-from webui.evaluation import EvaluationView, run_evaluation
+from webui.evaluation import EvaluationView, run_comparison, run_evaluation
 from webui.render import (
     history_pairs,
     render_answer,
@@ -42,6 +42,9 @@ NO_REPORT_SELECTED = "削除する資料を選んでください。"
 REPORT_NOT_FOUND = "選んだ資料は見つかりませんでした（すでに削除されている可能性があります）。"
 DELETE_FAILED = "削除中に問題が発生しました。しばらくしてからもう一度お試しください。"
 EVALUATION_FAILED = "評価中に問題が発生しました。しばらくしてからもう一度お試しください。"
+COMPARE_NEEDS_LLM = (
+    "方式の比較にはLLMサーバーが必要です。REPORTS_LLM_URL を設定してから起動してください。"
+)
 DEFAULT_QUESTIONS_MISSING = (
     "既定の質問集（questions.jsonl）が見つかりません。質問ファイルをアップロードしてください。"
 )
@@ -188,9 +191,11 @@ class WebApp:
     def evaluate(
         self,
         questions_file: str | None,
+        compare: bool = False,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects its tracker via this default
-    ) -> tuple[str, list[list[str]], str, list[list[str]], list[str]]:
-        """Run the question set (uploaded JSONL or the default one) and show the results."""
+    ) -> tuple[str, list[list[str]], str, list[list[str]], list[str], list[list[str]]]:
+        """Run the question set (uploaded JSONL or the default one) and show the results;
+        with ``compare``, also every LLM mode side by side."""
         path = (
             Path(questions_file) if questions_file else self.settings.corpus_dir / "questions.jsonl"
         )
@@ -205,17 +210,32 @@ class WebApp:
                 chunk_text=self._stored_chunk_text,
                 progress=(lambda done, total: report(done, total, "")) if report else None,
             )
+            comparison: list[list[str]] = []
+            summary = view.summary
+            if compare:
+                if not self.settings.llm_enabled:
+                    raise user_error(COMPARE_NEEDS_LLM)
+                comparison, best = run_comparison(
+                    self.settings,
+                    self.assistant.embeddings,
+                    [path],
+                    progress=(lambda done, total: report(done, total, "")) if report else None,
+                )
+                summary += f" 比較した方式のうち総合点が最も高いのは「{best}」です。"
         except QuestionFileError as exc:
             raise user_error(_without_path(str(exc), path)) from None
+        except gr.Error:
+            raise
         except Exception:
             log.exception("evaluation of %s failed", path.name)
             raise user_error(EVALUATION_FAILED) from None
         return (
-            view.summary,
+            summary,
             view.metrics,
             str(view.chart),
             view.failures,
             [str(p) for p in view.downloads],
+            comparison,
         )
 
     def _stored_chunk_text(self, chunk_id: str) -> str | None:

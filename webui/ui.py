@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from webui.evaluation import FAILURE_HEADERS, METRIC_HEADERS
+from webui.evaluation import COMPARE_HEADERS, FAILURE_HEADERS, METRIC_HEADERS
 from webui.handlers import OUTCOME_HEADERS, REPORT_HEADERS, WebApp
 from webui.render import status_html
 from webui.uploads import UPLOAD_EXTENSIONS
@@ -242,6 +242,11 @@ def _evaluation_tab(app: WebApp) -> None:
         elem_id="questions-file",
     )
     chosen = gr.HTML(questions_choice(None), elem_id="questions-choice")
+    compare = gr.Checkbox(
+        label="LLMの各方式（verify・generate・combined）と抜粋のみを並べて比較する（LLMサーバー設定時）",
+        value=False,
+        elem_id="compare-modes",
+    )
     run = gr.Button("評価を実行", variant="primary", elem_id="run-evaluation")
     summary = gr.Markdown(elem_id="evaluation-summary")
     metrics = gr.Dataframe(
@@ -263,12 +268,19 @@ def _evaluation_tab(app: WebApp) -> None:
         interactive=False,
         elem_id="evaluation-downloads",
     )
+    comparison = gr.Dataframe(
+        headers=COMPARE_HEADERS,
+        label="回答の方式の比較（総合点：正しい回答・正しく控えた +1、誤答 −2）",
+        interactive=False,
+        wrap=True,
+        elem_id="mode-comparison",
+    )
     # Says which question set will run; it changes only once an upload has finished.
     questions.change(questions_choice, [questions], [chosen], api_visibility="private", queue=False)
     run.click(
         app.evaluate,
-        [questions],
-        [summary, metrics, chart, failures, downloads],
+        [questions, compare],
+        [summary, metrics, chart, failures, downloads, comparison],
         api_name="evaluate",
         api_description="質問集で評価する",
         concurrency_limit=1,

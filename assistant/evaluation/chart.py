@@ -21,6 +21,7 @@ from assistant.evaluation.report import OUTCOMES  # noqa: E402
 
 BAR_METRICS = (
     ("answer_accuracy", "answer\naccuracy"),
+    ("wrong_answer_rate", "wrong\nanswers\n(lower=better)"),
     ("abstention_accuracy", "abstention\naccuracy"),
     ("false_abstention_rate", "false\nabstention\n(lower=better)"),
     ("recall@1", "recall@1"),
@@ -30,7 +31,7 @@ BAR_METRICS = (
     ("citation_validity", "citation\nvalidity"),
     ("char_f1", "char F1"),
 )
-LOWER_IS_BETTER = {"false_abstention_rate"}
+LOWER_IS_BETTER = {"false_abstention_rate", "wrong_answer_rate"}
 OURS_COLOUR, LOWER_IS_BETTER_COLOUR, BASELINE_COLOUR = "#4c72b0", "#c44e52", "#b0b0b0"
 GRID_COLUMNS = 20  # cells per row of the outcome grid; longer types wrap
 

@@ -42,6 +42,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also measure the naive LangChain pipeline and print ratios",
     )
     parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="run the extractive path and every LLM mode (REPORTS_LLM_URL must be set) and "
+        "print them side by side with the best mode named",
+    )
+    parser.add_argument(
+        "--stability-reports",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="also re-ask the questions with these reports added (on a copy of the index) "
+        "and report answer_stability over the questions that name nothing in them",
+    )
+    parser.add_argument(
         "--reports",
         nargs="+",
         type=Path,
@@ -78,9 +93,22 @@ def run(args: argparse.Namespace) -> int:
     if not _ensure_ingested(assistant, report_paths, always=bool(args.reports)):
         return EXIT_INGEST_FAILED
 
+    if args.compare:
+        return _compare(assistant, questions, args)
+
     from assistant.evaluation.runner import evaluate
 
     result = evaluate(assistant, questions, k=args.k, progress=_print_progress)
+    if args.stability_reports:
+        from assistant.evaluation.stability import measure
+
+        _stderr("Re-asking with the stability reports added (on a copy of the index)...")
+        try:
+            stability = measure(assistant, questions, args.stability_reports)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        result.overall.update(stability.to_dict())
     baseline = ratios = None
     if args.baseline:
         baseline = _run_baseline(assistant, questions, report_paths, args.k)
@@ -113,6 +141,43 @@ def _ensure_ingested(assistant, report_paths: list[Path], *, always: bool) -> bo
         _stderr(f"error: no reports found in {', '.join(map(str, report_paths))}.")
         return False
     return True
+
+
+def _compare(assistant, questions: list[Question], args) -> int:
+    from assistant.evaluation.compare import best, compare_modes, format_comparison
+    from assistant.llm import LLM_MODES
+    from assistant.service import Assistant
+
+    if not assistant.settings.llm_enabled:
+        print("error: --compare needs an LLM server: set REPORTS_LLM_URL", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    memo: dict = {}
+
+    def make(mode: str | None):
+        if mode is None:
+            return Assistant(
+                assistant.settings.with_(llm_url=None), embeddings=assistant.embeddings
+            )
+        made = Assistant(assistant.settings.with_(llm_mode=mode), embeddings=assistant.embeddings)
+        made.llm.memo = memo
+        return made
+
+    results = compare_modes(make, questions, list(LLM_MODES), k=args.k, progress=_print_progress)
+    if args.json:
+        payload = {
+            "comparison": [{"mode": r.mode, **r.figures} for r in results],
+            "best": best(results).mode,
+            "modes": {r.mode: r.result.overall for r in results},
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(format_comparison(results))
+    if args.out is not None:
+        from assistant.evaluation.report import write_report
+
+        for r in results:
+            write_report(r.result, args.out / r.mode)
+    return EXIT_OK
 
 
 def _print_progress(index: int, total: int, result) -> None:

@@ -144,6 +144,7 @@ class QuestionResult:
     latency_ms: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     llm_rejected: bool = False  # a generated answer failed the grounding check
+    stated: bool = False  # the answer states a span (a date, a count, a name) before its quote
     citation_details: list[dict] = field(default_factory=list)
     retrieved: list[dict] = field(default_factory=list)
     source: str = ""
@@ -193,6 +194,7 @@ def score_question(
         answered_by=answer.answered_by,
         notice=answer.notice,
         llm_rejected=answer.llm_rejected,
+        stated=bool(answer.stated) or answer.answered_by == "llm",
         question_type=str(answer.question_type),
         answer_correct=is_answer_correct(question, answer) if answerable else None,
         abstention_correct=answer.abstained if question.unanswerable else None,
@@ -272,8 +274,12 @@ def summarize(results: Sequence[QuestionResult], *, llm_enabled: bool = False) -
         "n_answerable": len(answerable),
         "n_unanswerable": len(unanswerable),
         "answer_accuracy": _mean(r.answer_correct for r in answerable),
+        # confident errors: answerable, answered, not right (worse than an abstention)
+        "wrong_answer_rate": _mean((not r.abstained) and not r.answer_correct for r in answerable),
         "abstention_accuracy": _mean(r.abstained for r in unanswerable),
         "false_abstention_rate": _mean(r.abstained for r in answerable),
+        # answers stating a short span (the rest quote the sentence that holds the answer)
+        "stated_answer_share": _mean(r.stated for r in answerable if not r.abstained),
         **retrieval_metrics([r.evidence_rank for r in with_evidence]),
         "context_chars": _mean(sum(len(p["text"]) for p in r.retrieved) for r in with_evidence),
         "cited_evidence_rate": _mean(r.cited_evidence for r in with_evidence if not r.abstained),

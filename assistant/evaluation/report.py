@@ -16,6 +16,7 @@ from assistant.evaluation.metrics import (
 # the headline metrics, in the order people read them
 OVERALL_METRICS = (
     "answer_accuracy",
+    "wrong_answer_rate",
     "abstention_accuracy",
     "false_abstention_rate",
     "recall@1",
@@ -26,6 +27,8 @@ OVERALL_METRICS = (
     "char_f1",
     "latency_ms_p50",
     "latency_ms_p95",
+    "stated_answer_share",
+    "answer_stability",
 )
 
 # with an LLM configured: how often its answers were rejected, how often the reader answered
@@ -34,6 +37,7 @@ LLM_METRICS = ("llm_rejection_rate", "llm_fallback_rate")
 TYPE_COLUMNS = (
     "n",
     "answer_accuracy",
+    "wrong_answer_rate",
     "abstention_accuracy",
     "false_abstention_rate",
     "recall@5",
