@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
@@ -23,9 +24,12 @@ from assistant.llm import (
     NOTICE_DISAGREES,
     NOTICE_GENERATING,
     NOTICE_LLM_FOUND_NOTHING,
+    NOTICE_NOT_HELD,
     NOTICE_UNGROUNDED,
     NOTICE_UNREACHABLE,
 )
+from assistant.reader import LearnedReader
+from assistant.reader.model import load_model
 from assistant.records import Answer
 from assistant.service import Assistant
 from scripts.setup_test_llm import LlamaServer, free_port, model_ready
@@ -34,8 +38,14 @@ from tests.conftest import REPO
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
 
 # Notices that say the model answered but its answer was not shown (never a server failure).
-ANSWERED_NOTICES = ("", NOTICE_UNGROUNDED, NOTICE_DISAGREES, NOTICE_LLM_FOUND_NOTHING)
-REJECTED_NOTICES = (NOTICE_UNGROUNDED, NOTICE_DISAGREES)
+ANSWERED_NOTICES = (
+    "",
+    NOTICE_UNGROUNDED,
+    NOTICE_DISAGREES,
+    NOTICE_LLM_FOUND_NOTHING,
+    NOTICE_NOT_HELD,
+)
+REJECTED_NOTICES = (NOTICE_UNGROUNDED, NOTICE_DISAGREES, NOTICE_NOT_HELD)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +58,15 @@ def llm_server():
 
 @pytest.fixture(scope="module")
 def llm_assistant(llm_server, evaluation_settings, embeddings) -> Assistant:
-    return Assistant(evaluation_settings.with_(llm_url=llm_server.url), embeddings=embeddings)
+    settings = evaluation_settings.with_(llm_url=llm_server.url, llm_mode="verify")
+    return Assistant(settings, embeddings=embeddings)
+
+
+def assistant_in(mode: str, server_url: str, settings, embeddings, *, reader_abstains=False):
+    assistant = Assistant(settings.with_(llm_url=server_url, llm_mode=mode), embeddings=embeddings)
+    if reader_abstains:  # a reader that never finds the answer confident enough
+        assistant.reader = LearnedReader(replace(load_model(), threshold=1.01))
+    return assistant
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +168,8 @@ def test_a_server_dying_mid_answer_falls_back_and_a_restarted_one_is_used_again(
     port = free_port()
     server = LlamaServer(port).start()
     try:
-        assistant = Assistant(evaluation_settings.with_(llm_url=server.url), embeddings=embeddings)
+        settings = evaluation_settings.with_(llm_url=server.url, llm_mode="generate")
+        assistant = Assistant(settings, embeddings=embeddings)
         killer = _KillOnFirstToken(server)
         assistant.llm.chat_model.callbacks = [killer]
 
@@ -167,9 +186,31 @@ def test_a_server_dying_mid_answer_falls_back_and_a_restarted_one_is_used_again(
         assistant.llm.chat_model.callbacks = []
         server = LlamaServer(port).start()
         again = assistant.ask(question)
-        assert_grounded_or_fallback(again, extractive)
+        assert "llm" in again.timings_ms, "the restarted server is asked again"
+        assert again.notice in ANSWERED_NOTICES
+        assert all(is_verbatim(c) for c in again.citations)
     finally:
         server.stop()
+
+
+def test_where_the_reader_abstains_generate_shows_a_grounded_answer_and_verify_does_not(
+    llm_server, evaluation_settings, embeddings
+):
+    question = "四日市市が覚書を結んだ相手はどこですか？"  # stated plainly in its report
+    verify = assistant_in(
+        "verify", llm_server.url, evaluation_settings, embeddings, reader_abstains=True
+    )
+    held_back = verify.ask(question)
+    assert held_back.abstained and "llm" not in held_back.timings_ms  # the model is not asked
+    generate = assistant_in(
+        "generate", llm_server.url, evaluation_settings, embeddings, reader_abstains=True
+    )
+    shown = generate.ask(question)
+    assert shown.answered_by == "llm" and not shown.abstained, shown.notice
+    generated = shown.answer.split("\n[1] 「", 1)[0]
+    cited = {c.marker: c.chunk_text for c in shown.citations}
+    assert check_grounding(generated, cited) == []
+    assert "バイエルン" in generated
 
 
 def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(llm_server, tmp_path):
