@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.reader.question import is_entity, key_terms
+from assistant.reader import SENTENCE_INTRO
 from assistant.records import ABSTENTION
 from assistant.spans import (
     SpanKind,
@@ -71,10 +72,14 @@ def _carried_terms(history: Sequence[tuple[str, str]]) -> list[str]:
 
 def _answer_names(answer: str) -> list[str]:
     """People, organisations and places stated in the answer's first line (not its quotes,
-    which would drag in everything else the quoted sentence mentions)."""
-    first_line = answer.strip().split("\n", 1)[0]
+    which would drag in everything else the quoted sentence mentions); when the answer is a
+    quoted sentence, in that sentence, which is then the answer."""
+    lines = answer.strip().split("\n")
+    first_line = lines[0]
     if not first_line or first_line.startswith(ABSTENTION):
         return []
+    if first_line == SENTENCE_INTRO and len(lines) > 1:
+        first_line = re.sub(r"^\[\d+\]\s*「|」$", "", lines[1])
     first_line = re.sub(r"\[\d+\]", "", first_line)
     names: list[str] = []
     for kind in _ANSWER_SPAN_KINDS:

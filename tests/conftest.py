@@ -16,6 +16,20 @@ os.environ["REPORTS_MODEL_DIR"] = str(MODEL_DIR)
 
 CORPUS_DIR = REPO / "corpus"
 FIXTURE_REPORTS = REPO / "tests" / "fixtures" / "reports"
+# The seven short reports written to be confusable with the seed (tests/fixtures/README.md);
+# tests that need a small, fixed set of reports (crashes, server mode) use these.
+CONFUSABLE_REPORTS = tuple(
+    FIXTURE_REPORTS / name
+    for name in (
+        "ise_2013_vaud_agreement.txt",
+        "kuwana_2016_dusseldorf_mission.md",
+        "matsusaka_2013_lyon_agreement.txt",
+        "nabari_2015_danang_mission_pdf.txt",
+        "okazaki_2014_basel_agreement.html",
+        "suzuka_2015_toulouse_agreement.txt",
+        "yokkaichi_2014_bavaria_agreement.txt",
+    )
+)
 SEED_REPORT = CORPUS_DIR / "tsu_2012_europe_economic_agreements.txt"
 
 

@@ -9,15 +9,16 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.conftest import FIXTURE_REPORTS, SEED_REPORT
+from tests.conftest import CONFUSABLE_REPORTS, SEED_REPORT
 
 
 def copy_reports(folder: Path) -> Path:
-    """The seed report (with its metadata sidecar) and the fixture reports, in one folder."""
+    """The seed report (with its metadata sidecar) and the seven confusable fixture reports,
+    in one folder."""
     folder.mkdir(parents=True)
     for path in [SEED_REPORT, *SEED_REPORT.parent.glob(SEED_REPORT.name + ".meta.json")]:
         shutil.copy(path, folder / path.name)
-    for path in sorted(FIXTURE_REPORTS.iterdir()):
+    for path in CONFUSABLE_REPORTS:
         shutil.copy(path, folder / path.name)
     return folder
 
