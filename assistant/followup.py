@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.reader.question import is_entity, key_terms
 from assistant.reader import SENTENCE_INTRO
+from assistant.reader.question import is_entity, key_terms
 from assistant.records import ABSTENTION
 from assistant.spans import (
     SpanKind,
