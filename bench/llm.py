@@ -94,19 +94,11 @@ def main() -> None:
 
 
 def compare(settings, embeddings, questions, out_dir) -> None:
-    from assistant.evaluation.compare import compare_modes, format_comparison
+    from assistant.evaluation.compare import assistants_by_mode, compare_modes, format_comparison
     from assistant.evaluation.report import write_report
     from assistant.llm import LLM_MODES
 
-    memo: dict = {}
-
-    def make(mode):
-        if mode is None:
-            return Assistant(settings.with_(llm_url=None), embeddings=embeddings)
-        made = Assistant(settings.with_(llm_mode=mode), embeddings=embeddings)
-        made.llm.memo = memo
-        return made
-
+    make = assistants_by_mode(settings, embeddings)
     started = time.perf_counter()
     results = compare_modes(make, questions, list(LLM_MODES))
     print(f"\n{len(questions)} questions, {time.perf_counter() - started:.0f} s")

@@ -128,19 +128,10 @@ def comparison_rows(results) -> list[list[str]]:
 def run_comparison(settings, embeddings, question_files: Sequence[Path], progress=None):
     """The extractive path and every LLM mode on the question files (see
     ``assistant.evaluation.compare``); (rows, the best mode's label)."""
-    from assistant.evaluation.compare import best, compare_modes
+    from assistant.evaluation.compare import assistants_by_mode, best, compare_modes
     from assistant.llm import LLM_MODES
-    from assistant.service import Assistant
 
-    memo: dict = {}
-
-    def make(mode):
-        if mode is None:
-            return Assistant(settings.with_(llm_url=None), embeddings=embeddings)
-        made = Assistant(settings.with_(llm_mode=mode), embeddings=embeddings)
-        made.llm.memo = memo
-        return made
-
+    make = assistants_by_mode(settings, embeddings)
     questions = load_questions(question_files)
     results = compare_modes(
         make,

@@ -144,24 +144,18 @@ def _ensure_ingested(assistant, report_paths: list[Path], *, always: bool) -> bo
 
 
 def _compare(assistant, questions: list[Question], args) -> int:
-    from assistant.evaluation.compare import best, compare_modes, format_comparison
+    from assistant.evaluation.compare import (
+        assistants_by_mode,
+        best,
+        compare_modes,
+        format_comparison,
+    )
     from assistant.llm import LLM_MODES
-    from assistant.service import Assistant
 
     if not assistant.settings.llm_enabled:
         print("error: --compare needs an LLM server: set REPORTS_LLM_URL", file=sys.stderr)
         return EXIT_BAD_INPUT
-    memo: dict = {}
-
-    def make(mode: str | None):
-        if mode is None:
-            return Assistant(
-                assistant.settings.with_(llm_url=None), embeddings=assistant.embeddings
-            )
-        made = Assistant(assistant.settings.with_(llm_mode=mode), embeddings=assistant.embeddings)
-        made.llm.memo = memo
-        return made
-
+    make = assistants_by_mode(assistant.settings, assistant.embeddings)
     results = compare_modes(make, questions, list(LLM_MODES), k=args.k, progress=_print_progress)
     if args.json:
         payload = {

@@ -67,6 +67,24 @@ def utility(result: EvaluationResult) -> float:
     return round(total / len(result.questions), 4) if result.questions else 0.0
 
 
+def assistants_by_mode(settings, embeddings) -> Callable[[str | None], object]:
+    """``make(mode)``: an Assistant answering in ``mode`` (None: extractive, no LLM), all
+    sharing one embedding model and one memo of generations, so a prompt two modes send
+    alike reaches the server once."""
+    from assistant.service import Assistant
+
+    memo: dict = {}
+
+    def make(mode: str | None):
+        if mode is None:
+            return Assistant(settings.with_(llm_url=None), embeddings=embeddings)
+        made = Assistant(settings.with_(llm_mode=mode), embeddings=embeddings)
+        made.llm.memo = memo
+        return made
+
+    return make
+
+
 def compare_modes(
     make_assistant: Callable[[str | None], object],
     questions: Sequence[Question],

@@ -127,9 +127,11 @@ def test_uploaded_report_becomes_answerable(session, tmp_path):
 
     open_tab(page, "チャット")
     message = ask(page, NEW_REPORT_QUESTION)
-    # searched at once: quoted as the answer, or offered among the related passages
-    assert NEW_REPORT_NAME in message.locator("details.ra-source summary").first.inner_text()
-    assert "中学生12名" in message.inner_text()
+    # searched at once: quoted as the answer, or offered first among the related passages
+    source = message.locator("details.ra-source").first
+    assert NEW_REPORT_NAME in source.locator("summary").inner_text()
+    source.locator("summary").click()
+    assert "中学生12名" in source.inner_text()
 
 
 def test_hostile_report_is_shown_as_text_and_never_runs(session, tmp_path):
