@@ -59,10 +59,16 @@ def main() -> None:
     )
     parser.add_argument("--reports", nargs="+", type=Path, default=list(DEFAULT_REPORTS))
     parser.add_argument("--out", type=Path, help="with --compare: write each mode's report here")
+    parser.add_argument(
+        "--sample", type=int, default=0, help="every k-th question, about this many (0: all)"
+    )
     args = parser.parse_args()
 
     base = Settings.from_env()
     questions = load_questions(args.questions)
+    if args.sample and args.sample < len(questions):
+        step = len(questions) / args.sample
+        questions = [questions[int(i * step)] for i in range(args.sample)]
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-llm-")))
         settings = base.with_(
