@@ -21,6 +21,9 @@ DEFAULT_HOST = "127.0.0.1"  # only this machine, unless --host says otherwise
 DEFAULT_PORT = 7860
 QUEUE_CONCURRENCY = 2  # two CPU cores: more parallel work only adds waiting
 QUEUE_MAX_SIZE = 64
+# Gradio refuses larger uploads itself, in English; between REPORTS_UPLOAD_MAX_MB and this
+# multiple of it the upload handler refuses them with a Japanese message naming the file.
+UPLOAD_HARD_LIMIT_FACTOR = 4
 
 log = logging.getLogger("app")
 
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             auth=auth,
             auth_message=f"{TITLE}にログインしてください。",
             show_error=False,  # users see short Japanese messages, never stack traces
-            max_file_size=int(settings.upload_max_mb * 1024 * 1024),
+            max_file_size=int(settings.upload_max_mb * UPLOAD_HARD_LIMIT_FACTOR * 1024 * 1024),
             allowed_paths=[str(settings.data_dir / "evaluations")],
             theme=THEME,
             css_paths=[CSS_PATH],

@@ -35,15 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from assistant.service import Assistant
-    from ingest.pipeline import Ingestor, ensure_corpus_indexed
+    from assistant.service import Assistant, index_state
 
-    assistant = Assistant(Settings.from_env())
-    ensure_corpus_indexed(
-        Ingestor(assistant.settings, embeddings=assistant.embeddings),
-        say=lambda line: print(line, file=sys.stderr),
-    )
-    answer = assistant.ask(args.question)
+    settings = Settings.from_env()
+    # Only `python -m ingest` (or the web app's first start) fills the index: an ask that
+    # did would add corpus/ to an index the user is filling with other reports.
+    problem, notice = index_state(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 3
+    if notice:
+        print(notice, file=sys.stderr)
+    answer = Assistant(settings).ask(args.question)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -56,8 +59,26 @@ def run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+ASK_FLAGS = ("--json", "-h", "--help")
+
+
+def question_last(argv: list[str]) -> list[str]:
+    """``ask`` arguments with ``--`` before the question, so a question starting with ``-``
+    (「-5度の日は？」) is read as the question, not as an unknown option."""
+    if not argv or argv[0] != "ask" or "--" in argv:
+        return argv
+    rest = argv[1:]
+    return [
+        "ask",
+        *[a for a in rest if a in ASK_FLAGS],
+        "--",
+        *[a for a in rest if a not in ASK_FLAGS],
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(question_last(list(argv)))
     if args.command == "ask":
         return run_ask(args)
     if args.command == "evaluate":

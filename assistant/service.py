@@ -42,7 +42,31 @@ STORE_DOWN = (
     "索引に接続できないため、いまは回答できません。しばらくしてからもう一度お試しください。"
 )
 
+EMPTY_INDEX = (
+    "索引に資料がありません。先に python -m ingest [PATH ...] で資料を取り込んでください"
+    "（PATH を省くと {corpus}/ を取り込みます）。"
+)
+EMPTY_INDEX_BUSY = (
+    "索引はまだ空で、別の取り込み処理が実行中です。取り込みが終わってからもう一度質問してください。"
+)
+INGEST_IN_PROGRESS = (
+    "別の取り込み処理が実行中です。回答には、取り込みが済んだ資料だけが使われます。"
+)
+
 History = Sequence[tuple[str, str]]
+
+
+def index_state(settings: Settings) -> tuple[str | None, str | None]:
+    """``(problem, notice)`` for asking this index: a problem when it holds no report (with
+    what to run), a notice when an ingest is still filling it. Creates nothing."""
+    from ingest.catalog import Catalog
+    from ingest.pipeline import ingest_running
+
+    busy = ingest_running(settings)
+    has_reports = settings.catalog_path.exists() and bool(Catalog(settings.catalog_path).all())
+    if not has_reports:
+        return (EMPTY_INDEX_BUSY if busy else EMPTY_INDEX.format(corpus=settings.corpus_dir)), None
+    return None, INGEST_IN_PROGRESS if busy else None
 
 
 class Assistant:

@@ -51,12 +51,27 @@ def progress_bar():
     return update, bar.close
 
 
+def printable(text: str) -> str:
+    """``text`` safe for one output line: a newline, control character or undecodable byte
+    of a file name is shown escaped (``\\n``, ``\\udce9``), never printed raw."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
 def format_line(outcome: FileOutcome) -> str:
     label = f"{outcome.outcome.value:<9} {LABELS[outcome.outcome]}"
     detail = f"{outcome.chunks} chunks" if outcome.outcome != Outcome.FAILED else outcome.message
     if outcome.outcome == Outcome.UNCHANGED and "重複" in outcome.message:
         detail = outcome.message
-    return f"{label}  {outcome.source}  {detail}"
+    return printable(f"{label}  {outcome.source}  {detail}")
+
+
+def json_safe(outcome: FileOutcome) -> dict:
+    """JSON escapes newlines itself, but a file name's undecodable bytes (lone surrogates)
+    cannot be written as UTF-8: they are escaped as in the text output."""
+    return {
+        k: v.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(v, str) else v
+        for k, v in outcome.to_dict().items()
+    }
 
 
 def totals(outcomes: list[FileOutcome]) -> dict[str, int]:
@@ -87,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(
             json.dumps(
-                {"files": [o.to_dict() for o in outcomes], "totals": summary},
+                {"files": [json_safe(o) for o in outcomes], "totals": summary},
                 ensure_ascii=False,
                 indent=2,
             )

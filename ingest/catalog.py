@@ -86,6 +86,11 @@ class Catalog:
             rows = conn.execute("SELECT * FROM reports ORDER BY added_at, source").fetchall()
         return [_to_info(r) for r in rows]
 
+    def set_path(self, source: str, path: str) -> None:
+        """Record where an unchanged report's file now is (moved, or replaced by an upload)."""
+        with self._conn() as conn:
+            conn.execute("UPDATE reports SET path = ? WHERE source = ?", (path, source))
+
     @staticmethod
     def upsert(conn: sqlite3.Connection, info: ReportInfo) -> None:
         """Insert or replace a row inside the caller's transaction (keeps added_at)."""

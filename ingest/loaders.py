@@ -12,11 +12,13 @@ import codecs
 import errno
 import io
 import json
+import logging
 import os
 import re
 import stat
 import unicodedata
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,7 @@ PAGE_SEPARATOR = "\n\n"
 HEADING_MARK = "■"  # ingest.repair reads lines starting with this as section headings
 TITLE_MAX_CHARS = 80
 _MIB = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,9 @@ _CONTROL_BYTES = bytes(sorted(set(range(0x20)) - {0x09, 0x0A, 0x0B, 0x0C, 0x0D, 
 _NON_ASCII_BYTES = bytes(range(0x80, 0x100))
 _MAX_CONTROL_SHARE = 0.1
 _BINARY_SAMPLE_BYTES = 65_536
+# UTF-16 without a BOM: real Japanese scores about 1; the other byte order, or binary data
+# read as UTF-16, gives rare CJK extension characters and symbols scoring near 0.
+_MIN_UTF16_PLAUSIBILITY = 0.5
 
 
 def detect_encoding(data: bytes) -> str:
@@ -258,7 +264,7 @@ def decode_text(data: bytes, source: str) -> tuple[str, str]:
 
     Raises ``IngestError`` naming ``source`` for binary data or text no encoding fits.
     """
-    if _bom_encoding(data) is None and _looks_binary(data):
+    if _bom_encoding(data) is None and _utf16_without_bom(data) is None and _looks_binary(data):
         raise IngestError(
             f"{source}: 中身がテキストではありません（バイナリデータです）。"
             "拡張子が正しいか確かめ、文章の入ったファイルを追加してください。"
@@ -284,6 +290,8 @@ def _detect(data: bytes) -> tuple[str, str]:
         if text is None:
             raise ValueError(f"{bom} の印が付いていますが、その文字コードとして読めません")
         return bom, text
+    if (utf16 := _utf16_without_bom(data)) is not None:
+        return utf16
     if _ISO2022_ESCAPES.search(data) and data.isascii():
         for encoding in _ISO2022_ENCODINGS:
             if (text := _try_decode(data, encoding)) is not None:
@@ -322,6 +330,27 @@ def _bom_encoding(data: bytes) -> str | None:
         if data.startswith(bom):
             return encoding
     return None
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """``(encoding, text)`` for UTF-16 saved without a byte-order mark (some Windows tools
+    do), else None. Its ASCII characters hold NUL bytes, so it would look binary; it is
+    taken only when one byte order decodes to clean text that reads as Japanese or ASCII."""
+    if len(data) % 2 or b"\x00" not in data[:_BINARY_SAMPLE_BYTES]:
+        return None
+    for encoding in ("utf-16-le", "utf-16-be"):
+        text = _try_decode(data, encoding)
+        if text is None or _has_control_characters(text[:_SCORE_SAMPLE_CHARS]):
+            continue
+        if text.isascii() or _plausibility(text) >= _MIN_UTF16_PLAUSIBILITY:
+            return encoding, text
+    return None
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(
+        unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\t\n\r\f" for ch in text
+    )
 
 
 def _try_decode(data: bytes, encoding: str) -> str | None:
@@ -432,9 +461,10 @@ def _extract_pdf(data: bytes, source: str) -> _Extracted:
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        page_texts = [normalise_newlines(page.extract_text() or "") for page in reader.pages]
-        title = _pdf_title(reader)
+        with _library_warnings("pypdf") as warnings:
+            reader = PdfReader(io.BytesIO(data))
+            page_texts = [normalise_newlines(page.extract_text() or "") for page in reader.pages]
+            title = _pdf_title(reader)
     except DependencyError as exc:
         raise IngestError(
             f"{source}: この PDF は AES で暗号化されていて、読むための部品（cryptography）が"
@@ -458,8 +488,39 @@ def _extract_pdf(data: bytes, source: str) -> _Extracted:
             f"{source}: PDF に文字情報（テキストレイヤー）がありません。スキャン画像の文字認識（OCR）"
             "には対応していません。テキストレイヤーのある PDF か、テキストファイルを追加してください。"
         )
+    if warnings:
+        log.warning(
+            f"{source}: PDF の構造に不備がありましたが、読み取れた文字を取り込みました。"
+            "内容が欠けていないか確かめ、必要なら元の文書から PDF を作り直してください。"
+        )
     text, pages = _join_pages(page_texts)
     return _Extracted(text=text, title=title, pages=pages)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]):
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record.getMessage())
+
+
+@contextmanager
+def _library_warnings(name: str) -> Iterator[list[str]]:
+    """The library's own English warnings, kept from stderr: the caller turns them into
+    one Japanese line naming the file."""
+    logger = logging.getLogger(name)
+    caught: list[str] = []
+    handler = _Collect(caught)
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield caught
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _pdf_title(reader) -> str:

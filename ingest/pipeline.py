@@ -13,16 +13,18 @@ next run; the retriever never shows a chunk the keyword index does not hold.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from langchain_core.documents import Document
@@ -33,7 +35,7 @@ from ingest import store
 from ingest.catalog import Catalog, ReportInfo, connect, now_iso
 from ingest.chunking import chunk_report, split_sentences
 from ingest.keyword_index import KeywordIndex
-from ingest.loaders import load_report
+from ingest.loaders import SUPPORTED_EXTENSIONS, load_report
 from ingest.records import Chunk, FileOutcome, IngestError, Outcome
 from ingest.repair import repair
 from ingest.settings import Settings
@@ -83,12 +85,23 @@ class Candidate:
 
 
 def discover(paths: Iterable[Path]) -> Iterator[Candidate | FileOutcome]:
-    """Expand files and directories into candidates; a missing path becomes a failure."""
+    """Expand files and directories into candidates; a path that is missing or cannot be
+    read (a folder without permission, at the top or anywhere below) becomes a failure."""
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        try:
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            info = None
+        except OSError as exc:
+            if os.path.islink(path):  # a looping link: the loader says so precisely
+                yield Candidate(path, path.name)
+            else:
+                yield _unreadable(str(path), path, exc)
+            continue
+        if info is not None and stat.S_ISDIR(info.st_mode):
             yield from _walk(path)
-        elif path.exists() or path.is_symlink():
+        elif info is not None or os.path.islink(path):
             yield Candidate(path, path.name)
         else:
             yield FileOutcome(
@@ -98,16 +111,84 @@ def discover(paths: Iterable[Path]) -> Iterator[Candidate | FileOutcome]:
             )
 
 
-def _walk(root: Path) -> Iterator[Candidate]:
+def _walk(root: Path) -> Iterator[Candidate | FileOutcome]:
     # followlinks=False: a symlink loop cannot send the walk in circles; linked files are
     # still offered as candidates and the loader reports broken or looping links.
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    # os.walk skips a folder it cannot list unless told: each one becomes a failure.
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=errors.append, followlinks=False):
+        yield from _folder_failures(root, errors)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith(".") or name.endswith(IGNORED_SUFFIXES):
                 continue
             path = Path(dirpath) / name
             yield Candidate(path, path.relative_to(root).as_posix())
+    yield from _folder_failures(root, errors)
+
+
+def _folder_failures(root: Path, errors: list[OSError]) -> Iterator[FileOutcome]:
+    for exc in errors:
+        where = Path(exc.filename or root)
+        shown = str(root) if where == root else where.relative_to(root).as_posix() + "/"
+        yield _unreadable(shown, where, exc, folder=True)
+    errors.clear()
+
+
+def _unreadable(shown: str, path: Path, exc: OSError, *, folder: bool = False) -> FileOutcome:
+    """A path that exists but cannot be read or listed: say which and what to do."""
+    skipped = "このフォルダーの中の資料は取り込まれていません。" if folder else ""
+    return FileOutcome(
+        shown,
+        Outcome.FAILED,
+        f"{shown}: {_reason(exc)}。{skipped}読み取り権限を確認してから、もう一度実行してください。",
+        path=str(path),
+    )
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "読み取る権限がありません"
+    return f"読み取れません（{exc.strerror}）"
+
+
+def _stat_error(path: str) -> OSError | None:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc
+    return None
+
+
+def _is_missing(error: OSError | None) -> bool:
+    return isinstance(error, FileNotFoundError | NotADirectoryError)
+
+
+def file_is_gone(path: str) -> bool:
+    """True only when ``path`` surely no longer exists; a path that cannot be checked (a
+    folder above it without permission) is not gone: its report must not be dropped."""
+    return _is_missing(_stat_error(path))
+
+
+def identity(path: Path | str) -> str:
+    """What makes two candidates the same report: the real path of the file (the catalog's
+    ``path`` column). realpath, not Path.resolve: a looping link must not raise here (the
+    loader says what is wrong with it)."""
+    return os.path.realpath(path)
+
+
+def names_to_try(candidate: Candidate) -> Iterator[str]:
+    """The candidate's own name, then that name with one more enclosing folder each time
+    (``x2/report.txt``, ``tmp/x2/report.txt``), then numbered (``report (2).txt``)."""
+    yield candidate.source
+    own = PurePosixPath(candidate.source)
+    folders = Path(os.path.abspath(candidate.path)).parts[1 : -len(own.parts)]
+    for depth in range(1, len(folders) + 1):
+        yield "/".join((*folders[-depth:], *own.parts))
+    number = 2
+    while True:
+        yield str(own.with_name(f"{own.stem} ({number}){own.suffix}"))
+        number += 1
 
 
 def fingerprint(chunks: Sequence[Chunk], settings: Settings) -> str:
@@ -175,6 +256,20 @@ def ingest_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def ingest_running(settings: Settings) -> bool:
+    """True while an ingest holds the data directory's lock (creates nothing)."""
+    lock_path = settings.data_dir / "ingest.lock"
+    if not lock_path.is_file():
+        return False
+    with open(lock_path, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 class Ingestor:
     """Adds, updates and removes reports; used by the CLI and the web chat's upload."""
 
@@ -191,17 +286,72 @@ class Ingestor:
         *,
         prune: bool = False,
         progress: Progress | None = None,
+        replace_same_name: bool = False,
     ) -> list[FileOutcome]:
+        """Index ``paths`` (default: the corpus folder). Every different file is its own
+        report; a file whose name is taken by another indexed file gets a longer name,
+        unless ``replace_same_name`` (the web upload's choice) says it replaces that report."""
         paths = [Path(p) for p in (paths or [self.settings.corpus_dir])]
-        found = list(discover(paths))
+        found = [item for path in paths for item in self._discover_one(path)]
         outcomes: list[FileOutcome] = [f for f in found if isinstance(f, FileOutcome)]
         candidates = [c for c in found if isinstance(c, Candidate)]
         with ingest_lock(self.settings):
             self.reconcile()
+            named = self._assign_sources(candidates, claim=replace_same_name)
+            outcomes.extend(self._ingest_candidates(named, progress))
+            # After the ingest: a moved file has taken over its report by then, so that
+            # report is kept, not removed and embedded again.
             if prune:
                 outcomes.extend(self._prune())
-            outcomes.extend(self._ingest_candidates(candidates, progress))
         return outcomes
+
+    @staticmethod
+    def _discover_one(path: Path) -> list[Candidate | FileOutcome]:
+        found = list(discover([path]))
+        if not found:  # an empty folder, or one holding only question sets and sidecars
+            supported = "、".join(sorted(SUPPORTED_EXTENSIONS))
+            log.warning(
+                f"{path}: 取り込める資料が見つかりませんでした。"
+                f"対応している形式（{supported}）のファイルを置いてから実行してください。"
+            )
+        return found
+
+    def _assign_sources(self, candidates: Sequence[Candidate], *, claim: bool) -> list[Candidate]:
+        """The name each file is indexed under: the name it had before if it is indexed
+        (so a re-run changes nothing), else its own name unless another file still holds
+        it, else a longer one (``names_to_try``). ``claim``: a file takes over its own
+        name from whichever report holds it (an upload that replaces a report)."""
+        reports = self.catalog.all()
+        by_path: dict[str, str] = {}
+        for report in reports:  # oldest first: the name a file was first indexed under
+            by_path.setdefault(report.path, report.source)
+        holders = {r.source: r.path for r in reports}
+        given: dict[str, str] = {}  # identity -> name, for this run
+        named = []
+        for candidate in candidates:
+            key = identity(candidate.path)
+            source = given.get(key) or by_path.get(key)
+            if source is None:
+                source = self._free_name(candidate, key, holders, set(given.values()), claim)
+            given[key] = source
+            named.append(replace(candidate, source=source))
+        return named
+
+    @staticmethod
+    def _free_name(
+        candidate: Candidate, key: str, holders: dict[str, str], given: set[str], claim: bool
+    ) -> str:
+        for i, name in enumerate(names_to_try(candidate)):
+            if name in given:
+                continue
+            holder = holders.get(name)
+            # A holder whose file is surely gone (moved, renamed folder, or unknown after
+            # a rebuild) leaves its name to this file: that is an update, not a new report.
+            if holder is None or holder == key or not holder or file_is_gone(holder):
+                return name
+            if claim and i == 0:
+                return name
+        raise AssertionError("names_to_try never ends")
 
     def _ingest_candidates(
         self, candidates: Sequence[Candidate], progress: Progress | None
@@ -227,7 +377,7 @@ class Ingestor:
             if progress:
                 progress(i, len(candidates), candidate.source)
             if any(p.source == candidate.source for p in window):
-                flush()  # the same name twice: the later file replaces the earlier one
+                flush()  # the same file given twice (a folder and a file in it)
             prepared = self._prepare(candidate, window)
             if isinstance(prepared, FileOutcome):
                 results[i] = prepared
@@ -344,6 +494,8 @@ class Ingestor:
 
         previous = self.catalog.get(source)
         if previous and previous.fingerprint == fingerprint(chunks, self.settings):
+            if previous.path != identity(candidate.path):  # moved, or an upload replaced it
+                self.catalog.set_path(source, identity(candidate.path))
             return FileOutcome(
                 source, Outcome.UNCHANGED, "変更はありません。", len(chunks), str(candidate.path)
             )
@@ -367,7 +519,8 @@ class Ingestor:
             if other.chunks[0].doc_hash == doc_hash and other.source != source:
                 return other.source, len(other.chunks)
         twin = self.catalog.find_by_doc_hash(doc_hash)
-        if twin and twin.source != source and Path(twin.path).exists():
+        # A row rebuilt from Chroma has no path: its file is taken to be there.
+        if twin and twin.source != source and not (twin.path and file_is_gone(twin.path)):
             return twin.source, twin.chunks
         return None
 
@@ -444,7 +597,7 @@ class Ingestor:
         info = ReportInfo(
             source=pending.source,
             title=pending.title or pending.source,
-            path=str(Path(pending.path).resolve()),
+            path=identity(pending.path),
             doc_hash=chunks[0].doc_hash,
             fingerprint=fingerprint(chunks, self.settings),
             chunks=len(chunks),
@@ -499,9 +652,26 @@ class Ingestor:
         return True
 
     def _prune(self) -> list[FileOutcome]:
+        """Remove the reports whose file is surely gone; a file that cannot be checked (its
+        folder became unreadable) keeps its report and is reported as a failure."""
         outcomes = []
         for info in self.catalog.all():
-            if not Path(info.path).exists():
+            if not info.path:  # rebuilt from Chroma: where it came from is unknown
+                continue
+            error = _stat_error(info.path)
+            if error is not None and not _is_missing(error):
+                outcomes.append(
+                    FileOutcome(
+                        info.source,
+                        Outcome.FAILED,
+                        f"{info.source}: 元のファイル {info.path} を確認できません"
+                        f"（{_reason(error)}）。索引からは削除していません。"
+                        "フォルダーの読み取り権限を確認してください。",
+                        info.chunks,
+                        info.path,
+                    )
+                )
+            elif _is_missing(error):
                 self._remove(info.source)
                 outcomes.append(
                     FileOutcome(
@@ -598,6 +768,9 @@ def ensure_corpus_indexed(
     """First start: index ``corpus_dir`` when the index holds no report yet, saying so."""
     corpus = ingestor.settings.corpus_dir
     if ingestor.list_reports():
+        return []
+    if ingest_running(ingestor.settings):  # whatever it is adding is what the user wants
+        say(f"別の取り込み処理が実行中のため、{corpus}/ の取り込みは行いません。")
         return []
     if not corpus.is_dir() or not any(isinstance(c, Candidate) for c in discover([corpus])):
         say(

@@ -9,6 +9,7 @@ import pytest
 from ingest.records import FileOutcome, Outcome
 from webui.uploads import (
     MAX_NAME_BYTES,
+    indexed_names,
     outcome_rows,
     sanitize_filename,
     store_uploads,
@@ -108,3 +109,91 @@ def test_outcome_rows_use_japanese_result_words():
     )
     assert [r[1] for r in rows] == ["追加", "更新", "変更なし", "失敗"]
     assert rows[3] == ["d.txt", "失敗", "d.txt: 読めません。"]
+
+
+# -- a file named like an indexed report: replace it, or add it as another report ------------
+
+
+def test_a_same_named_upload_added_as_new_gets_a_free_name_and_leaves_the_old_copy(tmp_path):
+    uploads_dir = tmp_path / "uploads"
+    store_uploads([write(tmp_path / "a" / "報告.txt", "古い")], uploads_dir, max_mb=1)
+    stored, _ = store_uploads(
+        [write(tmp_path / "b" / "報告.txt", "新しい")],
+        uploads_dir,
+        max_mb=1,
+        indexed={"報告.txt", "報告 (2).txt"},
+        replace=False,
+    )
+    assert [(s.name, s.indexed_as) for s in stored] == [("報告 (3).txt", "報告.txt")]
+    assert (uploads_dir / "報告.txt").read_text(encoding="utf-8") == "古い"
+    assert (uploads_dir / "報告 (3).txt").read_text(encoding="utf-8") == "新しい"
+
+
+def test_a_same_named_upload_that_replaces_keeps_the_name(tmp_path):
+    stored, _ = store_uploads(
+        [write(tmp_path / "b" / "報告.txt", "新しい")],
+        tmp_path / "uploads",
+        max_mb=1,
+        indexed={"報告.txt"},
+        replace=True,
+    )
+    assert [(s.name, s.indexed_as) for s in stored] == [("報告.txt", "報告.txt")]
+
+
+def test_indexed_names_are_found_after_sanitizing():
+    assert indexed_names(["/tmp/x/報告.txt", "/tmp/y/新規.txt"], {"報告.txt"}) == ["報告.txt"]
+
+
+SEED_NAME = "tsu_2012_europe_economic_agreements.txt"
+
+
+@pytest.fixture
+def web_app(settings, embeddings):
+    from assistant.service import Assistant
+    from ingest.pipeline import Ingestor
+    from tests.conftest import SEED_REPORT
+    from webui.handlers import WebApp
+
+    ingestor = Ingestor(settings, embeddings=embeddings)
+    ingestor.ingest_paths([SEED_REPORT])
+    return WebApp(settings, Assistant(settings, embeddings=embeddings), ingestor)
+
+
+def test_uploading_an_indexed_name_asks_and_then_does_what_was_chosen(web_app, tmp_path):
+    """The issue's case: a file named like the corpus report, uploaded in the web chat."""
+    from webui.handlers import ADD_AS_NEW, REPLACE_SAME_NAME
+
+    upload = write(
+        tmp_path / "incoming" / SEED_NAME,
+        "■概要\n令和6年5月、亀山市はナント市と協定を締結しました。\n",
+    )
+    _ready, choice, notice = web_app.same_name_notice([str(upload)])
+    assert choice["visible"] is True and SEED_NAME in notice and "置き換える" in notice
+
+    rows, reports, _choices = web_app.ingest_uploads([str(upload)], ADD_AS_NEW, progress=None)
+    new_name = SEED_NAME.replace(".txt", " (2).txt")
+    assert rows == [
+        [
+            new_name,
+            "追加",
+            f"同じ名前の資料「{SEED_NAME}」が登録済みのため、別の資料「{new_name}」として追加しました。",
+        ]
+    ]
+    assert sorted(r[1] for r in reports) == sorted([SEED_NAME, new_name])
+
+    newer = write(
+        tmp_path / "again" / SEED_NAME, "■概要\n令和7年1月、亀山市はナント市を再訪しました。\n"
+    )
+    rows, reports, _choices = web_app.ingest_uploads([str(newer)], REPLACE_SAME_NAME, progress=None)
+    assert rows == [
+        [SEED_NAME, "更新", f"登録済みの資料「{SEED_NAME}」を、このファイルで置き換えました。"]
+    ]
+    assert sorted(r[1] for r in reports) == sorted([SEED_NAME, new_name])
+    texts = {c.source: c.text for c in web_app.assistant.keyword_index.all_chunks()}
+    assert "再訪" in texts[SEED_NAME] and "ナント市と協定" in texts[new_name]
+
+
+def test_a_new_name_needs_no_choice(web_app, tmp_path):
+    upload = write(tmp_path / "incoming" / "新規.txt")
+    ready, choice, notice = web_app.same_name_notice([str(upload)])
+    assert ready["interactive"] is True and choice["visible"] is False and notice == ""

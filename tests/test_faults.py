@@ -27,6 +27,7 @@ from tests.support.index_files import (
     corrupt_catalog,
     drop_table,
     ingest_lock_is_held,
+    move_reports,
 )
 from tests.support.processes import Child, cli_env, run_cli, start_cli, wait_for
 from tests.support.snapshot import IndexSnapshot, snapshot_in_subprocess, take_snapshot
@@ -187,6 +188,9 @@ def test_kill_9_while_changed_reports_replace_their_old_chunks(
             path.read_text(encoding="utf-8") + "\n■追記\n令和7年、協定を更新しました。\n",
             encoding="utf-8",
         )
+    # The changed copies are the indexed reports' files (the folder "moved" there), so
+    # they replace those reports rather than being added as other ones.
+    move_reports(healthy_copy.catalog_path, reports_dir, changed_dir)
     # What the same update gives without a kill (in another copy, in this process).
     expected_settings = healthy_copy.with_(data_dir=tmp_path / "expected")
     copy_index(healthy_copy.data_dir, expected_settings.data_dir)

@@ -122,6 +122,24 @@ def test_seed_report_in_any_encoding_loads_as_the_same_text(tmp_path, seed_text,
     assert report.encoding == encoding
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_saved_without_a_byte_order_mark_is_text_not_binary(tmp_path, seed_text, encoding):
+    path = tmp_path / "report.txt"
+    path.write_bytes(seed_text.encode(encoding))
+
+    report = load(path)
+
+    assert report.text == seed_text
+    assert report.encoding == encoding
+
+
+def test_short_utf16_without_a_byte_order_mark_is_detected(tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_bytes("■一\n尾鷲市は2018年にブレスト市と協定を締結しました。\n".encode("utf-16-le"))
+
+    assert "ブレスト市" in load(path).text
+
+
 def test_windows_newlines_become_line_feeds_and_nothing_else_changes(tmp_path, seed_text):
     path = tmp_path / "report.txt"
     path.write_bytes(seed_text.replace("\n", "\r\n").encode("cp932", errors="replace"))
@@ -439,6 +457,21 @@ def test_bytes_no_encoding_fits_are_undecodable(tmp_path):
     path.write_bytes("協定を締結しました。".encode("cp932") + b"\x81 ")
 
     assert_message(load_error(path), "broken.txt", "文字コードを判別できません", "UTF-8")
+
+
+def test_a_pdf_the_library_warns_about_gives_one_japanese_line_naming_it(tmp_path, caplog):
+    import re
+
+    whole = make_pdf(tmp_path / "whole.pdf", THREE_PAGES).read_bytes()
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(re.sub(rb"startxref\s+\d+", b"startxref\n12", whole))  # wrong xref offset
+
+    report = load(path)
+
+    assert report.pages and report.text.strip()
+    messages = [(r.name, r.getMessage()) for r in caplog.records]
+    assert not [m for name, m in messages if name.startswith("pypdf")], messages
+    assert [m for _name, m in messages if m.startswith("damaged.pdf: PDF の構造に不備")], messages
 
 
 def test_corrupt_pdf(tmp_path):

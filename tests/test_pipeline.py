@@ -330,3 +330,95 @@ def test_rebuilt_keyword_index_holds_chunk_text_without_headers(settings, report
         after = {c.chunk_id: c.text for c in index.all_chunks()}
     assert after == before
     assert all(m["header_chars"] > 0 for m in stored["metadatas"])
+
+
+# -- report identity: two different files are two reports, whatever their names -----------
+
+OWASE = "■一\n尾鷲市は2018年にブレスト市と協定を締結しました。\n"
+KUMANO = "■二\n熊野市は2017年にニース市と協定を締結しました。\n"
+
+
+def same_named_reports(tmp_path) -> tuple[Path, Path]:
+    """The issue's reproduction: x1/report.txt and x2/report.txt, different reports."""
+    for folder, text in (("x1", OWASE), ("x2", KUMANO)):
+        (tmp_path / "reports" / folder).mkdir(parents=True)
+        (tmp_path / "reports" / folder / "report.txt").write_text(text, encoding="utf-8")
+    return tmp_path / "reports" / "x1", tmp_path / "reports" / "x2"
+
+
+def test_two_reports_with_the_same_file_name_are_both_kept_and_answer(
+    settings, tmp_path, embeddings
+):
+    from assistant.service import Assistant
+
+    x1, x2 = same_named_reports(tmp_path)
+    first = Ingestor(settings, embeddings=embeddings).ingest_paths([x1, x2])
+    # the first keeps its plain name; the second is told apart by its folder
+    assert [(o.source, o.outcome) for o in first] == [
+        ("report.txt", Outcome.ADDED),
+        ("x2/report.txt", Outcome.ADDED),
+    ]
+    again = Ingestor(settings, embeddings=embeddings).ingest_paths([x1, x2])
+    assert [(o.source, o.outcome) for o in again] == [
+        ("report.txt", Outcome.UNCHANGED),
+        ("x2/report.txt", Outcome.UNCHANGED),
+    ]
+    assistant = Assistant(settings, embeddings=embeddings)
+    for question, source, fact in (
+        ("尾鷲市はどこと協定を締結しましたか？", "report.txt", "ブレスト市"),
+        ("熊野市はどこと協定を締結しましたか？", "x2/report.txt", "ニース市"),
+    ):
+        answer = assistant.ask(question)
+        top = answer.retrieved[0].chunk
+        assert (top.source, fact in top.text) == (source, True), (question, answer.answer)
+    chroma_ids, keyword_ids = index_state(settings)
+    assert chroma_ids == keyword_ids
+
+
+def test_a_same_named_report_ingested_later_gets_its_folder_name_and_keeps_it(
+    settings, tmp_path, counting
+):
+    x1, x2 = same_named_reports(tmp_path)
+    Ingestor(settings, embeddings=counting).ingest_paths([x1])
+    later = Ingestor(settings, embeddings=counting).ingest_paths([x2 / "report.txt"])
+    assert [(o.source, o.outcome) for o in later] == [("x2/report.txt", Outcome.ADDED)]
+    # in either order, alone or together, each file keeps the name it was given
+    for paths in ([x2, x1], [x2], [x1.parent]):
+        outcomes = Ingestor(settings, embeddings=counting).ingest_paths(paths)
+        assert {o.outcome for o in outcomes} == {Outcome.UNCHANGED}, outcomes
+    assert {r.source for r in Ingestor(settings).list_reports()} == {"report.txt", "x2/report.txt"}
+
+
+def test_a_moved_report_keeps_its_name_and_is_not_pruned(settings, tmp_path, counting):
+    x1, _x2 = same_named_reports(tmp_path)
+    Ingestor(settings, embeddings=counting).ingest_paths([x1])
+    moved = x1.with_name("moved")
+    x1.rename(moved)
+    outcomes = Ingestor(settings, embeddings=counting).ingest_paths([moved], prune=True)
+    assert [(o.source, o.outcome) for o in outcomes] == [("report.txt", Outcome.UNCHANGED)]
+    (info,) = Ingestor(settings).list_reports()
+    assert info.path == str((moved / "report.txt").resolve())
+
+
+def test_the_shipped_reports_keep_their_file_names(evaluation_settings):
+    """Question sets cite reports by these names (their ``evidence``), citations show them."""
+    from tests.conftest import CORPUS_DIR
+
+    reports = {
+        p.name
+        for folder in (CORPUS_DIR, FIXTURE_REPORTS)
+        for p in folder.iterdir()
+        if not p.name.endswith((".meta.json", ".jsonl"))
+    }
+    assert {r.source for r in Ingestor(evaluation_settings).list_reports()} == reports
+
+
+def test_an_empty_folder_says_that_no_report_was_found(settings, tmp_path, caplog):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "questions.jsonl").write_text("{}\n", encoding="utf-8")
+    assert Ingestor(settings).ingest_paths([empty]) == []
+    assert any(
+        str(empty) in r.getMessage() and "資料が見つかりませんでした" in r.getMessage()
+        for r in caplog.records
+    ), caplog.text

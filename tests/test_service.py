@@ -139,3 +139,72 @@ def test_with_an_llm_the_chat_shows_the_extractive_answer_until_the_checked_one_
         assert shown.citations == reader.citations and shown.notice
     assert not final.pending and "llm" in final.timings_ms
     assert final.answered_by == "llm" and final.answer.startswith("2012年11月21日に締結")
+
+
+# -- ask never fills the index: only `python -m ingest` (or the app's first start) does --------
+
+
+def test_ask_on_an_empty_index_says_what_to_run_and_adds_nothing(tmp_path, model_dir):
+    from ingest.settings import Settings
+    from tests.conftest import CORPUS_DIR
+    from tests.support.processes import cli_env, run_cli
+
+    settings = Settings(data_dir=tmp_path / "data", model_dir=model_dir, corpus_dir=CORPUS_DIR)
+    code, out, err = run_cli(
+        ["assistant", "ask", "津市がOPIと協定を結んだのはいつ？", "--json"],
+        cli_env(settings),
+        tmp_path / "logs",
+        "ask",
+    )
+    assert code == 3 and out == ""
+    assert "索引に資料がありません" in err and "python -m ingest" in err
+    assert "索引が空のため" not in err
+    assert not settings.catalog_path.exists(), "an ask must not create or fill an index"
+
+
+def test_an_ask_during_an_ingest_leaves_exactly_the_ingested_reports(tmp_path, model_dir):
+    """The issue's reproduction: a first ingest is filling a new index when a question is
+    asked; the index must end with the ingested reports and nothing from corpus/."""
+    from ingest.pipeline import Ingestor
+    from ingest.settings import Settings
+    from tests.conftest import CONFUSABLE_REPORTS, CORPUS_DIR
+    from tests.support.index_files import ingest_lock_is_held
+    from tests.support.processes import cli_env, run_cli, start_cli, wait_for
+
+    settings = Settings(data_dir=tmp_path / "data", model_dir=model_dir, corpus_dir=CORPUS_DIR)
+    # One write window for all seven reports: nothing is committed until all are embedded,
+    # so the question is asked while the index is still empty (the issue's case).
+    env, logs = cli_env(settings, REPORTS_WRITE_BATCH="100000"), tmp_path / "logs"
+    with start_cli(["ingest", *map(str, CONFUSABLE_REPORTS)], env, logs, "ingest") as ingest:
+        wait_for(lambda: ingest_lock_is_held(settings.data_dir), 300, "the ingest's lock")
+        code, out, err = run_cli(
+            ["assistant", "ask", "伊勢市はどこと協定を結びましたか？"],
+            env,
+            logs,
+            "ask",
+            timeout=300,
+        )
+        assert "索引が空のため" not in err, err
+        if code == 3:  # asked before the first report was committed
+            assert "別の取り込み処理が実行中です" in err, err
+        else:  # or after: answered from what is committed, and told an ingest is running
+            assert code == 0, err
+        assert ingest.wait(300) == 0, ingest.output()
+    indexed = sorted(r.source for r in Ingestor(settings).list_reports())
+    assert indexed == sorted(p.name for p in CONFUSABLE_REPORTS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "question", "as_json"),
+    [
+        (["ask", "-5度の日は何日ありましたか？"], "-5度の日は何日ありましたか？", False),
+        (["ask", "--json", "-それは何？"], "-それは何？", True),
+        (["ask", "-それは何？", "--json"], "-それは何？", True),
+        (["ask", "--", "-それは何？"], "-それは何？", False),
+    ],
+)
+def test_a_question_starting_with_a_dash_is_read_as_the_question(argv, question, as_json):
+    from assistant.__main__ import build_parser, question_last
+
+    args = build_parser().parse_args(question_last(argv))
+    assert (args.question, args.json) == (question, as_json)

@@ -29,13 +29,16 @@ from webui.render import (
     render_partial,
     status_html,
 )
-from webui.uploads import outcome_rows, store_uploads
+from webui.uploads import explain_outcome, indexed_names, outcome_rows, store_uploads
 
 log = logging.getLogger(__name__)
 
 REPORT_HEADERS = ["タイトル", "ファイル", "チャンク数", "追加日時", "更新日時"]
 OUTCOME_HEADERS = ["ファイル", "結果", "メッセージ"]
 NO_FILES = "取り込むファイルを選んでください。"
+# What to do with an upload named like an indexed report (the choice shown with the upload).
+REPLACE_SAME_NAME = "同名の資料を置き換える"
+ADD_AS_NEW = "別の資料として追加する"
 INGEST_BUSY = "別の取り込み処理が実行中です。終わってからもう一度お試しください。"
 INGEST_FAILED = "取り込み中に問題が発生しました。ファイルを確認して、もう一度お試しください。"
 NO_REPORT_SELECTED = "削除する資料を選んでください。"
@@ -121,26 +124,57 @@ class WebApp:
         reports = self.ingestor.list_reports()
         return report_rows(reports), gr.update(choices=report_choices(reports), value=None)
 
+    def same_name_notice(self, files: Sequence[str] | None) -> tuple[dict, dict, str]:
+        """When chosen files have the names of indexed reports: show the choice between
+        replacing them and adding the files as other reports, and say which names."""
+        names = indexed_names(files or [], {r.source for r in self.ingestor.list_reports()})
+        ready = gr.update(interactive=bool(files))
+        if not names:
+            return ready, gr.update(visible=False), ""
+        listed = "、".join(f"「{n}」" for n in names)
+        notice = status_html(
+            f"同じ名前の資料 {listed} が登録済みです。置き換えるか、別の資料として追加するかを"
+            "選んでから「取り込む」を押してください。",
+            "warning",
+        )
+        return ready, gr.update(visible=True), notice
+
     def ingest_uploads(
         self,
         files: Sequence[str] | None,
+        same_name: str | None = REPLACE_SAME_NAME,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects its tracker via this default
     ) -> tuple[list[list[str]], list[list], dict]:
-        """Copy the uploads under the uploads folder, ingest them, show the outcome per file."""
+        """Copy the uploads under the uploads folder, ingest them, show the outcome per file.
+
+        A file named like an indexed report replaces it (``same_name`` =
+        REPLACE_SAME_NAME, the default) or is added as another report under a numbered
+        name (ADD_AS_NEW); the result says which happened."""
         if not files:
             raise user_error(NO_FILES)
+        replace = same_name != ADD_AS_NEW
         stored, rejected = store_uploads(
-            files, self.settings.uploads_dir, self.settings.upload_max_mb
+            files,
+            self.settings.uploads_dir,
+            self.settings.upload_max_mb,
+            indexed={r.source for r in self.ingestor.list_reports()},
+            replace=replace,
         )
         outcomes: list[FileOutcome] = list(rejected)
         if stored:
-            outcomes.extend(self._ingest([s.path for s in stored], progress))
+            by_path = {str(s.path): s for s in stored}
+            outcomes.extend(
+                explain_outcome(o, by_path.get(o.path))
+                for o in self._ingest([s.path for s in stored], progress, replace)
+            )
         return (outcome_rows(outcomes), *self.refresh_reports())
 
-    def _ingest(self, paths: list[Path], progress: gr.Progress | None) -> list[FileOutcome]:
+    def _ingest(
+        self, paths: list[Path], progress: gr.Progress | None, replace: bool
+    ) -> list[FileOutcome]:
         report = _progress_reporter(progress)
         try:
-            outcomes = self.ingestor.ingest_paths(paths, progress=report)
+            outcomes = self.ingestor.ingest_paths(paths, progress=report, replace_same_name=replace)
             self.assistant.keyword_index.refresh()  # the next question need not rebuild it
             return outcomes
         except IngestBusy:

@@ -12,7 +12,13 @@ from pathlib import Path
 import gradio as gr
 
 from webui.evaluation import COMPARE_HEADERS, FAILURE_HEADERS, METRIC_HEADERS
-from webui.handlers import OUTCOME_HEADERS, REPORT_HEADERS, WebApp
+from webui.handlers import (
+    ADD_AS_NEW,
+    OUTCOME_HEADERS,
+    REPLACE_SAME_NAME,
+    REPORT_HEADERS,
+    WebApp,
+)
 from webui.render import status_html
 from webui.uploads import UPLOAD_EXTENSIONS
 
@@ -52,7 +58,8 @@ CHAT_PLACEHOLDER = (
 )
 REPORTS_HELP = (
     "報告書ファイル（" + " ".join(UPLOAD_EXTENSIONS) + "）を追加すると、すぐに質問できるように"
-    "なります。同じ名前のファイルを追加し直すと、その資料が更新されます。"
+    "なります。登録済みの資料と同じ名前のファイルは、その資料を置き換えるか、別の資料として"
+    "追加するかを選べます。"
 )
 EVALUATION_HELP = (
     "質問集でアシスタントの回答を確かめます。質問ファイル（JSONL）を選ばなければ、"
@@ -146,11 +153,20 @@ def _chat_tab(app: WebApp) -> None:
 def _reports_tab(app: WebApp) -> tuple[gr.Dataframe, gr.Dropdown]:
     gr.Markdown("### 資料を追加\n" + REPORTS_HELP)
     files = gr.File(
-        label="報告書ファイル（複数選べます）",
+        label=f"報告書ファイル（複数選べます。1ファイル {app.settings.upload_max_mb:g} MB まで）",
         file_count="multiple",
         file_types=list(UPLOAD_EXTENSIONS),
         type="filepath",
         elem_id="upload",
+    )
+    # Shown only when a chosen file has the name of an indexed report.
+    same_name_notice = gr.HTML(elem_id="same-name-notice")
+    same_name = gr.Radio(
+        [REPLACE_SAME_NAME, ADD_AS_NEW],
+        value=REPLACE_SAME_NAME,
+        label="同じ名前の資料が登録済みのとき",
+        visible=False,
+        elem_id="same-name",
     )
     # Enabled once the browser has finished uploading: a click during the upload would
     # otherwise reach the server with no files.
@@ -190,21 +206,27 @@ def _reports_tab(app: WebApp) -> tuple[gr.Dataframe, gr.Dropdown]:
     status = gr.HTML(elem_id="reports-status")
 
     files.change(
-        lambda chosen: gr.update(interactive=bool(chosen)),
+        app.same_name_notice,
         [files],
-        [ingest],
+        [ingest, same_name, same_name_notice],
         api_visibility="private",
         queue=False,
     )
     ingest.click(
         app.ingest_uploads,
-        [files],
+        [files, same_name],
         [outcomes, reports, delete_choice],
         api_name="ingest",
         api_description="報告書ファイルを取り込む",
         concurrency_limit=1,
         concurrency_id="index_write",
-    ).success(lambda: None, None, [files], api_visibility="private", queue=False)
+    ).success(
+        lambda: (None, gr.update(visible=False, value=REPLACE_SAME_NAME), ""),
+        None,
+        [files, same_name, same_name_notice],
+        api_visibility="private",
+        queue=False,
+    )
 
     def pick_row(event: gr.SelectData) -> str:
         return event.row_value[1]  # the file column: the report's key

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,10 +71,16 @@ def _unique(name: str, taken: set[str]) -> str:
 
 @dataclass(frozen=True)
 class StoredUpload:
-    """An uploaded file copied under the uploads folder, ready to ingest."""
+    """An uploaded file copied under the uploads folder, ready to ingest.
+
+    ``indexed_as``: the name of the indexed report that had this file's name when it was
+    uploaded (empty when none did); ``name`` differs from it when the file was added as
+    another report instead of replacing that one.
+    """
 
     name: str
     path: Path
+    indexed_as: str = ""
 
 
 def check_upload(path: Path, name: str, max_mb: float) -> str | None:
@@ -90,10 +97,25 @@ def check_upload(path: Path, name: str, max_mb: float) -> str | None:
     return None
 
 
+def indexed_names(paths: Iterable[str | Path], indexed: Collection[str]) -> list[str]:
+    """The uploads whose (sanitized) name an indexed report already has."""
+    names = (sanitize_filename(Path(p).name) for p in paths)
+    return [name for name in names if name in indexed]
+
+
 def store_uploads(
-    paths: Iterable[str | Path], uploads_dir: Path, max_mb: float
+    paths: Iterable[str | Path],
+    uploads_dir: Path,
+    max_mb: float,
+    *,
+    indexed: Collection[str] = frozenset(),
+    replace: bool = True,
 ) -> tuple[list[StoredUpload], list[FileOutcome]]:
     """Copy acceptable uploads under ``uploads_dir`` with sanitized names.
+
+    A file named like an ``indexed`` report replaces that report (``replace``) or, if not,
+    is stored under a free numbered name (「報告 (2).txt」) so it becomes another report and
+    the indexed one's copy is left as it is.
 
     Returns the stored files and a failure outcome for each rejected one. Each copy is
     written to a temporary file and renamed into place, so an ingest never reads a half
@@ -106,6 +128,10 @@ def store_uploads(
     for raw in paths:
         source = Path(raw)
         name = _unique(sanitize_filename(source.name), taken)
+        indexed_as = name if name in indexed else ""
+        if indexed_as and not replace:
+            occupied = taken | set(indexed) | {p.name for p in uploads_dir.iterdir()}
+            name = _unique(name, occupied)
         problem = check_upload(source, name, max_mb)
         if problem:
             rejected.append(FileOutcome(name, Outcome.FAILED, problem))
@@ -113,8 +139,28 @@ def store_uploads(
         taken.add(name)
         target = uploads_dir / name
         _copy_atomically(source, target)
-        stored.append(StoredUpload(name, target))
+        stored.append(StoredUpload(name, target, indexed_as))
     return stored, rejected
+
+
+def explain_outcome(outcome: FileOutcome, upload: StoredUpload | None) -> FileOutcome:
+    """Say whether a same-named upload replaced the indexed report or became another one."""
+    if upload is None or not upload.indexed_as:
+        return outcome
+    old = upload.indexed_as
+    if upload.name != old and outcome.outcome == Outcome.ADDED:
+        message = f"同じ名前の資料「{old}」が登録済みのため、別の資料「{upload.name}」として追加しました。"
+    elif upload.name == old and outcome.outcome == Outcome.UPDATED:
+        message = f"登録済みの資料「{old}」を、このファイルで置き換えました。"
+    elif (
+        upload.name == old
+        and outcome.outcome == Outcome.UNCHANGED
+        and "重複" not in outcome.message
+    ):
+        message = f"登録済みの資料「{old}」と同じ内容のため、置き換えても変わりません。"
+    else:
+        return outcome
+    return dataclasses.replace(outcome, message=message)
 
 
 def _copy_atomically(source: Path, target: Path) -> None:

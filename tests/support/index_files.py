@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -27,6 +28,18 @@ def copy_index(source: Path, target: Path) -> Path:
     """A copy of an idle data dir (Chroma replays its own log on open, SQLite has WAL)."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("ingest.lock"))
     return target
+
+
+def move_reports(catalog: Path, old: Path, new: Path) -> None:
+    """Record in a copied index that its reports now live in ``new`` (a copy of ``old``), as
+    a re-ingest after moving the folder there would. A report is its file: without this, a
+    changed copy elsewhere would be indexed as another report, not replace the original."""
+    old_dir, new_dir = os.path.realpath(old) + os.sep, os.path.realpath(new) + os.sep
+    with contextlib.closing(sqlite3.connect(catalog, timeout=30)) as conn, conn:
+        conn.execute(
+            "UPDATE reports SET path = ? || substr(path, ?) WHERE substr(path, 1, ?) = ?",
+            (new_dir, len(old_dir) + 1, len(old_dir), old_dir),
+        )
 
 
 def committed_reports(catalog: Path) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -236,3 +237,37 @@ class ChromaServer:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+# Root reads every file whatever its mode (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH). A child
+# started through this prefix has both capabilities removed, so a chmod 000 folder is as
+# unreadable to it as to any user.
+DROP_READ_OVERRIDE = [
+    "setpriv",
+    "--bounding-set=-dac_override,-dac_read_search",
+    "--inh-caps=-all",
+]
+
+
+def without_read_override(scratch: Path) -> list[str] | str:
+    """The command prefix that makes a child obey file permissions (none needed when not
+    root), or why that is impossible here. Checked for real on a chmod 000 folder."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is not installed: root cannot be denied a folder"
+    works = subprocess.run([*DROP_READ_OVERRIDE, "true"], capture_output=True, check=False)
+    if works.returncode != 0:
+        return f"setpriv cannot drop capabilities here: {works.stderr.decode(errors='replace')}"
+    probe = scratch / "probe-no-read"
+    probe.mkdir(parents=True, exist_ok=True)
+    probe.chmod(0)
+    try:
+        done = subprocess.run(
+            [*DROP_READ_OVERRIDE, "ls", str(probe)], capture_output=True, check=False
+        )
+    finally:
+        probe.chmod(0o700)
+    if done.returncode == 0:
+        return "setpriv could not drop CAP_DAC_OVERRIDE here: root still reads a chmod 000 folder"
+    return DROP_READ_OVERRIDE
