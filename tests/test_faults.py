@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, ingest_running
 from ingest.records import Outcome
 from ingest.settings import Settings
 from tests.conftest import CORPUS_DIR, SEED_REPORT
@@ -26,7 +26,6 @@ from tests.support.index_files import (
     copy_reports,
     corrupt_catalog,
     drop_table,
-    ingest_lock_is_held,
     move_reports,
 )
 from tests.support.processes import Child, cli_env, run_cli, start_cli, wait_for
@@ -291,7 +290,7 @@ def test_a_second_ingest_waits_or_is_refused_and_nothing_is_corrupted(
     first = start_ingest(settings_here, [reports_dir], "first")
     with first:
         wait_for(
-            lambda: ingest_lock_is_held(settings_here.data_dir),
+            lambda: ingest_running(settings_here),
             INGEST_TIMEOUT,
             "the first ingest's lock",
         )

@@ -165,10 +165,9 @@ def test_ask_on_an_empty_index_says_what_to_run_and_adds_nothing(tmp_path, model
 def test_an_ask_during_an_ingest_leaves_exactly_the_ingested_reports(tmp_path, model_dir):
     """The issue's reproduction: a first ingest is filling a new index when a question is
     asked; the index must end with the ingested reports and nothing from corpus/."""
-    from ingest.pipeline import Ingestor
+    from ingest.pipeline import Ingestor, ingest_running
     from ingest.settings import Settings
     from tests.conftest import CONFUSABLE_REPORTS, CORPUS_DIR
-    from tests.support.index_files import ingest_lock_is_held
     from tests.support.processes import cli_env, run_cli, start_cli, wait_for
 
     settings = Settings(data_dir=tmp_path / "data", model_dir=model_dir, corpus_dir=CORPUS_DIR)
@@ -176,7 +175,7 @@ def test_an_ask_during_an_ingest_leaves_exactly_the_ingested_reports(tmp_path, m
     # so the question is asked while the index is still empty (the issue's case).
     env, logs = cli_env(settings, REPORTS_WRITE_BATCH="100000"), tmp_path / "logs"
     with start_cli(["ingest", *map(str, CONFUSABLE_REPORTS)], env, logs, "ingest") as ingest:
-        wait_for(lambda: ingest_lock_is_held(settings.data_dir), 300, "the ingest's lock")
+        wait_for(lambda: ingest_running(settings), 300, "the ingest's lock")
         code, out, err = run_cli(
             ["assistant", "ask", "伊勢市はどこと協定を結びましたか？"],
             env,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import sqlite3
@@ -69,20 +68,6 @@ def catalog_write_lock(catalog: Path) -> Iterator[None]:
         conn.execute("ROLLBACK")
     finally:
         conn.close()
-
-
-def ingest_lock_is_held(data_dir: Path) -> bool:
-    """True while some process holds the ingest flock of ``data_dir``."""
-    lock = data_dir / "ingest.lock"
-    if not lock.exists():
-        return False
-    with open(lock, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
 
 
 def corrupt_catalog(catalog: Path, how: str) -> None:
