@@ -247,6 +247,9 @@ _BINARY_SAMPLE_BYTES = 65_536
 # UTF-16 without a BOM: real Japanese scores about 1; the other byte order, or binary data
 # read as UTF-16, gives rare CJK extension characters and symbols scoring near 0.
 _MIN_UTF16_PLAUSIBILITY = 0.5
+# Unicode categories no report text holds (controls, lone surrogates, private use, unassigned):
+# what a wrong codec produces.
+_NOT_TEXT_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
 
 
 def detect_encoding(data: bytes) -> str:
@@ -349,7 +352,7 @@ def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
 
 def _has_control_characters(text: str) -> bool:
     return any(
-        unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\t\n\r\f" for ch in text
+        unicodedata.category(ch) in _NOT_TEXT_CATEGORIES and ch not in "\t\n\r\f" for ch in text
     )
 
 
@@ -406,7 +409,7 @@ def _char_score(text: str, index: int) -> float:
         # Accented letters belong inside Latin words ("Île", "Région"); alone between other
         # non-ASCII characters they are a Japanese text read with a Western codec.
         return 1.0 if _next_to_ascii_letter(text, index) else -0.5
-    if unicodedata.category(char) in ("Cc", "Co", "Cn") or char == "\ufffd":
+    if unicodedata.category(char) in _NOT_TEXT_CATEGORIES or char == "\ufffd":
         return -3.0
     return 0.0
 
