@@ -266,6 +266,8 @@ class HybridRetriever(BaseRetriever):
 
     def _similarities(self, query_vector: list[float], ids: list[str]) -> dict[str, float]:
         """Cosine similarity of keyword-only hits, so abstention can judge every passage."""
+        if not ids:  # Chroma refuses an empty id list (a question whose names match nothing)
+            return {}
         stored = self.collection.get(ids=ids, include=["embeddings"])
         return {
             chunk_id: _cosine(query_vector, vector)

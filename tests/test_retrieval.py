@@ -192,6 +192,13 @@ def test_keyword_only_hits_get_their_cosine_similarity(retriever, collection, ke
     assert passage.dense_similarity == pytest.approx(0.0, abs=1e-6)
 
 
+def test_names_no_report_holds_find_no_passage_and_raise_nothing(retriever):
+    # a question naming only places the reports never mention (found crashing Chroma with
+    # an empty id list while the reader's training read generated questions)
+    assert retriever.named_passages(["ゴンドワナ"], 5, [1.0, 0.0, 0.0]) == []
+    assert ids(retriever.named_passages(["リヨン"], 5, [1.0, 0.0, 0.0])) == [LYON.chunk_id]
+
+
 def test_blank_query_returns_nothing_without_embedding(retriever):
     assert retriever.search("") == []
     assert retriever.search("  \u3000 ") == []
