@@ -8,7 +8,9 @@
    2. A citation marker [n] in an answer opens its numbered source card and scrolls to it. */
 () => {
   const plainTextOf = (button) => {
-    const row = button.closest(".message-row");
+    // Gradio puts a message's buttons after its row, as the row's next sibling.
+    let row = button.closest(".message-buttons");
+    while (row && !row.classList.contains("message-row")) row = row.previousElementSibling;
     if (!row) return null;
     const copy = row.querySelector(".ra-copy");
     if (copy) return copy.textContent;

@@ -202,6 +202,7 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
                 buttons=["copy"],
             )
             textbox = gr.Textbox(
+                label="質問",  # unlabelled, Gradio names the box "Textbox" for screen readers
                 placeholder=QUESTION_PLACEHOLDER,
                 show_label=False,
                 elem_id="question",
@@ -259,7 +260,7 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     listed = {
         "fn": app.conversation_list,
         "inputs": [current],
-        "outputs": [listing, listing_status],
+        "outputs": [listing, listing_status, title],
     }
     # ChatInterface blanks the placeholder while it answers and never restores it.
     chatbot.change(
@@ -330,6 +331,7 @@ def _reports_tab(app: WebApp, report_filter: gr.Dropdown) -> tuple[gr.Dataframe,
     # otherwise reach the server with no files.
     ingest = gr.Button("取り込む", variant="primary", interactive=False, elem_id="ingest")
     outcomes = gr.Dataframe(
+        buttons=[],  # Gradio labels its table buttons in English only ("Copy table data")
         headers=OUTCOME_HEADERS,
         label="取り込み結果",
         interactive=False,
@@ -338,6 +340,7 @@ def _reports_tab(app: WebApp, report_filter: gr.Dropdown) -> tuple[gr.Dataframe,
     )
     gr.Markdown("### 登録済みの資料")
     reports = gr.Dataframe(
+        buttons=[],  # Gradio labels its table buttons in English only ("Copy table data")
         headers=REPORT_HEADERS,
         label="登録済みの資料（行を選ぶと削除の対象になります）",
         interactive=False,
@@ -440,7 +443,11 @@ def _evaluation_tab(app: WebApp) -> None:
     run = gr.Button("評価を実行", variant="primary", elem_id="run-evaluation")
     summary = gr.Markdown(elem_id="evaluation-summary")
     metrics = gr.Dataframe(
-        headers=METRIC_HEADERS, label="全体の指標", interactive=False, elem_id="metrics"
+        buttons=[],  # Gradio labels its table buttons in English only ("Copy table data")
+        headers=METRIC_HEADERS,
+        label="全体の指標",
+        interactive=False,
+        elem_id="metrics",
     )
     # Drawn by the browser, whose fonts show the Japanese labels.
     chart = gr.BarPlot(
@@ -453,6 +460,7 @@ def _evaluation_tab(app: WebApp) -> None:
         height=360,
     )
     failures = gr.Dataframe(
+        buttons=[],  # Gradio labels its table buttons in English only ("Copy table data")
         headers=FAILURE_HEADERS,
         label="期待どおりでなかった質問",
         interactive=False,
@@ -467,6 +475,7 @@ def _evaluation_tab(app: WebApp) -> None:
         elem_id="evaluation-downloads",
     )
     comparison = gr.Dataframe(
+        buttons=[],  # Gradio labels its table buttons in English only ("Copy table data")
         headers=COMPARE_HEADERS,
         label="回答の方式の比較（総合点：正しい回答・正しく控えた +1、誤答 −2）",
         interactive=False,
