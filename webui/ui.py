@@ -188,6 +188,8 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
                 choices=[],
                 value=[],
                 multiselect=True,
+                # API clients name reports directly; the page's choices are set per session
+                allow_custom_value=True,
                 elem_id="report-filter",
             )
             chatbot = ReportChatbot(

@@ -204,13 +204,25 @@ def test_a_thumbs_down_correction_is_exported_and_evaluated(session, app_data_di
     assert result["questions"][0]["question"] == question
 
 
+# What users and reports wrote (questions, answers, conversation names) is not the page's own.
+USER_CONTENT = "#chatbot .ra-msg, #chatbot .ra-question, #conversation-list label"
+
+
 def visible_ascii_words(page) -> set[str]:
-    """ASCII words in the page's rendered text, tooltips and placeholders."""
+    """ASCII words in the page's own rendered text, tooltips and placeholders."""
+    page.wait_for_timeout(1_000)  # no request still pending
     text = page.evaluate(
-        """() => [document.body.innerText,
-            ...Array.from(document.querySelectorAll('[title]'), e => e.title),
-            ...Array.from(document.querySelectorAll('[placeholder]'), e => e.placeholder)
-        ].join(' ')"""
+        """selector => {
+            let text = document.body.innerText;
+            for (const el of document.querySelectorAll(selector)) {
+                text = text.split(el.innerText).join(' ');
+            }
+            return [text,
+                ...Array.from(document.querySelectorAll('[title]'), e => e.title),
+                ...Array.from(document.querySelectorAll('[placeholder]'), e => e.placeholder)
+            ].join(' ');
+        }""",
+        USER_CONTENT,
     )
     text = re.sub(r"[\w.-]*[_.][\w.-]+", " ", text)  # file names: tsu_2012_….txt
     return set(re.findall(r"[A-Za-z]{3,}", text)) - ALLOWED_ASCII

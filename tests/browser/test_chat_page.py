@@ -109,7 +109,9 @@ def test_unanswerable_question_shows_a_notice_and_possibly_related_passages(sess
     page = session.page
     message = ask(page, "津市の人口は何人ですか？")
     assert "ra-abstained" in message.get_attribute("class")
-    assert message.get_by_text("関連する可能性のある箇所").is_visible()
+    assert (
+        message.locator(".ra-sources-heading").get_by_text("関連する可能性のある箇所").is_visible()
+    )
     assert message.locator(".ra-marker").count() == 0
 
 
