@@ -1,7 +1,8 @@
 """The web chat: ``python app.py [--host H] [--port P]`` (default http://127.0.0.1:7860).
 
-Loads the models once, ingests corpus/ first when the index is empty (printing progress),
-then serves the page. Set ``REPORTS_AUTH`` to require a login.
+Serves the page at once, then loads the models (converting the embedding model on the first
+start) and ingests corpus/ when the index is empty, in the background: the page shows what is
+happening until the assistant is ready. Set ``REPORTS_AUTH`` to require a login.
 """
 
 from __future__ import annotations
@@ -52,14 +53,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    from ingest.pipeline import ensure_corpus_indexed
-    from webui.handlers import WebApp  # torch, Chroma and Gradio load only after the checks
-    from webui.ui import CSS_PATH, THEME, TITLE, build_ui
+    from assistant.feedback import feedback_folder
+    from webui.handlers import WebApp  # Chroma and Gradio load only after the checks
+    from webui.i18n import japanese_everywhere
+    from webui.ui import CSS_PATH, JS_PATH, THEME, TITLE, build_ui
 
-    print("モデルを読み込んでいます…", flush=True)
-    app = WebApp.create(settings)
-    ensure_corpus_indexed(app.ingestor)
-    app.assistant.keyword_index.refresh()  # keyword statistics built before the first question
+    app = WebApp.create(settings)  # loads nothing: the page is served before the models load
     demo = build_ui(app)
     demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     try:
@@ -70,12 +69,18 @@ def main(argv: list[str] | None = None) -> int:
             auth_message=f"{TITLE}にログインしてください。",
             show_error=False,  # users see short Japanese messages, never stack traces
             max_file_size=int(settings.upload_max_mb * UPLOAD_HARD_LIMIT_FACTOR * 1024 * 1024),
-            allowed_paths=[str(settings.data_dir / "evaluations")],
+            allowed_paths=[
+                str(settings.data_dir / "evaluations"),
+                str(feedback_folder(settings.data_dir) / "exports"),
+            ],
             theme=THEME,
             css_paths=[CSS_PATH],
+            js=JS_PATH.read_text(encoding="utf-8"),
+            i18n=japanese_everywhere(),
             footer_links=["api"],
             ssr_mode=False,
             favicon_path=None,
+            prevent_thread_lock=True,  # the start-up work begins once the page is served
         )
     except OSError as exc:
         print(
@@ -84,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    print("準備を始めます（進み具合はブラウザの画面に表示されます）…", flush=True)
+    app.start()
+    demo.block_thread()
     return 0
 
 

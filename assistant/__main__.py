@@ -1,4 +1,4 @@
-"""``python -m assistant ask|evaluate|train-reader``."""
+"""``python -m assistant ask|evaluate|train-reader|feedback-export``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit the reader's models on the development questions (reports held apart)",
     )
     training.add_arguments(train)
+
+    from assistant import feedback
+
+    export = commands.add_parser(
+        "feedback-export",
+        help="write the web chat's corrected answers (👎 with a correction) as a question set",
+    )
+    feedback.add_arguments(export)
     return parser
 
 
@@ -85,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         from assistant.evaluation import cli as evaluation_cli
 
         return evaluation_cli.run(args)
+    if args.command == "feedback-export":
+        from assistant import feedback
+
+        return feedback.run(args)
     from assistant.reader import training
 
     return training.run(args)

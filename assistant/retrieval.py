@@ -249,14 +249,20 @@ class HybridRetriever(BaseRetriever):
         ]
 
     def named_passages(
-        self, names: Sequence[str], k: int, query_vector: list[float] | None
+        self,
+        names: Sequence[str],
+        k: int,
+        query_vector: list[float] | None,
+        sources: list[str] | None = None,
     ) -> list[Passage]:
         """The ``k`` chunks the keyword index ranks first for ``names`` alone (a question's
         city, partner, abbreviation): however many other reports are indexed, the chunks
-        that name them are found (the reader's pool takes them first)."""
-        if not names or k <= 0 or self.keyword_weight == 0:
+        that name them are found (the reader's pool takes them first). ``sources``
+        restricts them to those reports, as in ``search``."""
+        sources = self.sources if sources is None else sources
+        if not names or k <= 0 or self.keyword_weight == 0 or sources == []:
             return []
-        hits = self.keyword_index.search(" ".join(names), k, self.sources)
+        hits = self.keyword_index.search(" ".join(names), k, sources)
         chunks = {c.chunk_id: c for c in self.keyword_index.get([i for i, _ in hits])}
         ids = [i for i, _ in hits if i in chunks]
         similarity = self._similarities(query_vector, ids) if query_vector is not None else {}

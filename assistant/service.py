@@ -31,13 +31,16 @@ from ingest.settings import Settings
 if TYPE_CHECKING:
     from assistant.llm import LLMAnswerer
 
-MAX_QUESTION_CHARS = 500  # longer input is cut: no real question needs more
+MAX_QUESTION_CHARS = 500  # longer input is refused: no real question needs more
 # The reader's pool is taken from this many times as many fused candidates, and the chunks
 # holding the question's names, those whose report names what the question names first
 # (``naming_first``).
 POOL_WIDENING = 3
 EMPTY_QUESTION = "質問を入力してください。"
 UNREADABLE_QUESTION = "質問の内容を読み取れませんでした。言葉で質問を入力してください。"
+QUESTION_TOO_LONG = (
+    "質問が長すぎます（{length}文字）。{limit}文字以内にまとめて、もう一度質問してください。"
+)
 STORE_DOWN = (
     "索引に接続できないため、いまは回答できません。しばらくしてからもう一度お試しください。"
 )
@@ -113,26 +116,33 @@ class Assistant:
         return LLMAnswerer(self.settings)
 
     # -- answering ------------------------------------------------------------------------
-    def ask(self, question: str, history: History = ()) -> Answer:
+    def ask(
+        self, question: str, history: History = (), *, sources: Sequence[str] | None = None
+    ) -> Answer:
         """The final answer (for the CLI and the evaluation)."""
-        *_, final = self.answers(question, history)
+        *_, final = self.answers(question, history, sources=sources)
         return final
 
-    def stream(self, question: str, history: History = ()) -> Iterator[Answer]:
+    def stream(
+        self, question: str, history: History = (), *, sources: Sequence[str] | None = None
+    ) -> Iterator[Answer]:
         """For the chat: the answer as it grows, the last one final. An answer the LLM may
         replace is shown whole, marked ``pending``; otherwise the text grows line by line."""
         shown_whole = False
-        for answer in self.answers(question, history):
+        for answer in self.answers(question, history, sources=sources):
             if answer.pending or shown_whole:
                 shown_whole = True
                 yield answer
             else:
                 yield from _line_by_line(answer)
 
-    def answers(self, question: str, history: History = ()) -> Iterator[Answer]:
+    def answers(
+        self, question: str, history: History = (), *, sources: Sequence[str] | None = None
+    ) -> Iterator[Answer]:
         """Every answer worth showing for ``question``, in turn, the last one final: the
         extractive answer, or, with an LLM, the extractive one while the model writes
-        (``pending``) and then the checked answer."""
+        (``pending``) and then the checked answer. ``sources`` (report names) restricts
+        both retrievers to those reports; None searches every report."""
         started = time.perf_counter()
         problem = question_problem(question)
         if problem:
@@ -147,7 +157,7 @@ class Assistant:
         try:
             t0 = time.perf_counter()
             # The reader reads the whole fused pool; the user and the LLM see its top_k.
-            pool, query_vector = self.reader_pool(query)
+            pool, query_vector = self.reader_pool(query, sources)
             retrieval_ms = (time.perf_counter() - t0) * 1000
         except store.StoreUnavailable as exc:
             yield Answer(answer=STORE_DOWN, abstained=True, notice=str(exc))
@@ -180,14 +190,17 @@ class Assistant:
             )
             yield answer
 
-    def reader_pool(self, query: str) -> tuple[list[Passage], list[float] | None]:
+    def reader_pool(
+        self, query: str, sources: Sequence[str] | None = None
+    ) -> tuple[list[Passage], list[float] | None]:
         """The passages the reader reads for ``query`` (``naming_first`` over a widened fused
-        list), and the query's embedding."""
+        list), and the query's embedding; only from ``sources`` when given."""
+        wanted = list(sources) if sources is not None else None
         fused, query_vector = self.retriever.search_with_vector(
-            query, k=self.settings.candidate_count * POOL_WIDENING
+            query, k=self.settings.candidate_count * POOL_WIDENING, sources=wanted
         )
         named = self.retriever.named_passages(
-            names_of(query), self.settings.candidate_count, query_vector
+            names_of(query), self.settings.candidate_count, query_vector, sources=wanted
         )
         seen = {p.chunk.chunk_id for p in fused}
         widened = fused + [p for p in named if p.chunk.chunk_id not in seen]
@@ -265,6 +278,8 @@ def question_problem(question: str) -> str | None:
         return EMPTY_QUESTION
     if not any(unicodedata.category(ch)[0] in "LN" for ch in text):
         return UNREADABLE_QUESTION
+    if len(text) > MAX_QUESTION_CHARS:
+        return QUESTION_TOO_LONG.format(length=len(text), limit=MAX_QUESTION_CHARS)
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def test_startup_ingested_the_corpus(client):
 def test_chat_answers_with_markers_and_expandable_sources(client):
     message = client.predict("津市がOPIと協定を結んだのはいつ？", api_name="/chat")
     assert "11月21日" in answer_part(message)
-    assert '<span class="ra-marker">[1]</span>' in message
+    assert re.search(r'<span class="ra-marker"[^>]*>\[1\]</span>', message)
     assert "出典" in message
     assert re.search(
         r'<details class="ra-source"><summary><span class="ra-num">\[1\]</span>', message
@@ -72,6 +73,24 @@ def test_follow_up_questions_use_the_conversation(client):
     client.predict("OPIの代表は誰？", api_name="/chat")
     follow_up = client.predict("その人は何と発言しましたか？", api_name="/chat")
     assert "ピエール=フランソワ・アンジェ" in answer_part(follow_up)
+
+
+def test_a_too_long_question_is_refused_with_the_limit(client):
+    message = client.predict("津市がOPIと協定を結んだのはいつ？" + "あ" * 600, api_name="/chat")
+    assert "長すぎます" in message and "500文字以内" in message
+    assert "ra-source" not in message
+
+
+def test_chat_within_chosen_reports_cites_only_them(client, tmp_path):
+    name = "絞り込みテスト_報告.txt"
+    text = "伊勢市とイタリア・ヴェローナ市の観光交流報告\n令和5年6月2日、観光協会の職員5名が訪問しました。\n"
+    upload(client, write_report(tmp_path, name, text))
+    question = "ヴェローナ市を訪問した観光協会の職員は何名？"
+    assert name in client.predict(question, api_name="/chat")
+    restricted = Client(client.src, verbose=False)  # a fresh conversation
+    message = restricted.predict(question, [SEED], api_name="/chat")
+    assert name not in message and SEED in message
+    assert "絞り込み" in message
 
 
 def test_unanswerable_question_abstains_visibly(client):
@@ -145,8 +164,9 @@ def test_evaluation_endpoint_returns_metrics_chart_and_downloads(client, tmp_pat
     assert "回答の正解率" in names and "検索で根拠が5位以内に入った率（recall@5）" in names
     assert any(name.startswith("答えられる質問に誤った答え") for name in names)
     assert rows(comparison) == []  # no mode comparison was asked for
-    assert Path(chart).stat().st_size > 10_000
+    assert "正解率" in json.dumps(chart, ensure_ascii=False)  # the chart's Japanese labels
     assert any(str(p).endswith("evaluation.zip") for p in downloads)
+    assert any(str(p).endswith("report.png") and Path(p).stat().st_size > 10_000 for p in downloads)
     assert isinstance(rows(failures), list)
 
 

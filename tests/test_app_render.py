@@ -9,13 +9,17 @@ from assistant.records import ABSTENTION, Answer, Citation
 from webui.render import (
     RELATED_HEADING,
     SOURCES_HEADING,
+    answer_plain_text,
     answer_text_from_message,
     highlighted_passage,
     history_pairs,
+    question_from_display,
     quote_span,
     render_answer,
     render_error,
     render_partial,
+    render_question,
+    startup_html,
     status_html,
 )
 
@@ -63,7 +67,7 @@ def test_answer_shows_marker_and_a_numbered_source_with_location():
     markup = render_answer(
         Answer(answer="平成24年11月20日です。[1]", abstained=False, citations=[citation()])
     )
-    assert '<span class="ra-marker">[1]</span>' in markup
+    assert re.search(r'<span class="ra-marker"[^>]*>\[1\]</span>', markup)
     assert SOURCES_HEADING in markup
     summary = re.search(r"<summary>(.*?)</summary>", markup).group(1)
     assert "[1]" in summary and "欧州との経済協定" in summary
@@ -189,7 +193,10 @@ def test_history_pairs_questions_with_answers_and_skips_failed_turns():
 def test_supporting_quote_lines_are_set_apart_from_the_answer_sentence():
     text = "11月20日です。[1]\n[1] 「平成24年11月20日、協定を締結した。」"
     markup = render_answer(Answer(answer=text, abstained=False, citations=[citation()]))
-    assert '<span class="ra-quote"><span class="ra-marker">[1]</span> 「平成24年11月20日' in markup
+    assert re.search(
+        r'<span class="ra-quote"><span class="ra-marker"[^>]*>\[1\]</span> 「平成24年11月20日',
+        markup,
+    )
     assert answer_text_from_message(markup) == text
 
 
@@ -205,3 +212,76 @@ def test_an_answer_the_llm_may_replace_is_shown_whole_and_marked_pending():
     assert markup.startswith('<div class="ra-msg ra-pending">')
     assert "（12文字）" in markup and "出典" in markup
     assert "ra-pending" not in render_answer(Answer(answer="11月20日 [1]", abstained=False))
+
+
+def copied_text(markup: str) -> str:
+    """What the copy button copies: the hidden .ra-copy element's text, as the browser reads it."""
+    import html as html_module
+
+    found = re.search(r'<span class="ra-copy">(.*?)</span>', markup)
+    return html_module.unescape(found.group(1)) if found else ""
+
+
+def test_copy_gives_the_answer_and_its_source_lines_as_plain_text():
+    markup = render_answer(
+        Answer(answer="平成24年11月20日です。[1]", abstained=False, citations=[citation()])
+    )
+    assert copied_text(markup) == (
+        "平成24年11月20日です。[1]\n\n出典\n[1] 欧州との経済協定 ・ 1 協定の締結 ・ 3ページ ・ tsu_2012.txt"
+    )
+    assert "\n" not in markup  # the line breaks are character references, one HTML block
+
+
+def test_copy_of_hostile_text_is_the_text_itself_not_markup():
+    hostile = "<script>alert(1)</script>"
+    answer = Answer(answer=hostile + " [1]", abstained=False, citations=[citation(title=hostile)])
+    markup = render_answer(answer)
+    assert "<script" not in markup
+    assert copied_text(markup) == answer_plain_text(answer)
+    assert copied_text(markup).startswith(hostile)
+
+
+def test_related_passages_from_one_place_are_one_card_and_no_passage_repeats():
+    same_place = [
+        citation(text="平成24年11月20日", chunk_id="c1", marker=0),
+        citation(text="翌21日", chunk_id="c1", marker=0),  # the same passage again
+        citation(text="OPIと締結", chunk_id="c2", marker=0),  # another passage, same place
+        citation(text="協定", chunk_id="c3", marker=0, section="2 その他"),
+    ]
+    markup = render_answer(Answer(answer=ABSTENTION, abstained=True, related=same_place))
+    assert markup.count("<details") == 2
+    assert markup.count('class="ra-passage"') == 3
+    shown = markup.split('<span class="ra-copy">')[0]
+    assert shown.count("1 協定の締結") == 1
+    assert copied_text(markup).count("1 協定の締結") == 1
+
+
+def test_an_answer_within_chosen_reports_says_which():
+    markup = render_answer(
+        Answer(answer="答え [1]", abstained=False, citations=[citation()]), ["欧州との経済協定"]
+    )
+    assert "絞り込み：「欧州との経済協定」の中から探しました。" in markup
+    assert "絞り込み" in copied_text(markup)
+    assert "絞り込み" not in render_answer(Answer(answer="答え", abstained=False))
+
+
+def test_a_marker_is_a_keyboard_reachable_button_for_its_source():
+    markup = render_answer(Answer(answer="答え [1]", abstained=False, citations=[citation()]))
+    [marker] = [attrs for tag, attrs in tags_of(markup) if attrs.get("class") == "ra-marker"]
+    assert marker["role"] == "button" and marker["tabindex"] == "0"
+
+
+def test_a_question_is_shown_as_text_and_read_back_as_typed():
+    question = "<img src=x onerror=alert(1)>\n2行目 & 3"
+    shown = render_question(question)
+    assert not [tag for tag, _ in tags_of(shown) if tag == "img"]
+    assert question_from_display(shown) == question
+    assert question_from_display("ふつうの文字") == "ふつうの文字"
+
+
+def test_the_startup_panel_shows_the_step_and_its_count():
+    running = startup_html("資料を取り込んでいます…", 3, 8, 12.4, False)
+    assert "資料を取り込んでいます" in running and "3/8 件" in running
+    assert 'max="8" value="3"' in running and "経過 12 秒" in running
+    failed = startup_html("準備中に問題が発生しました", 0, 0, 1, True)
+    assert "<progress" not in failed and "ra-startup-failed" in failed

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from assistant.records import ABSTENTION
-from assistant.service import EMPTY_QUESTION, UNREADABLE_QUESTION
-from tests.conftest import REPO
+from assistant.service import EMPTY_QUESTION, MAX_QUESTION_CHARS, UNREADABLE_QUESTION
+from tests.conftest import REPO, SEED_REPORT
 
 pytestmark = pytest.mark.slow
 
@@ -63,10 +63,39 @@ def test_input_that_is_not_a_question_gets_a_clear_message(evaluation_assistant,
     assert answer.abstained and answer.answer == message and not answer.citations
 
 
-def test_a_very_long_question_is_answered_without_error(evaluation_assistant):
+def test_a_too_long_question_is_refused_saying_the_limit(evaluation_assistant):
     answer = evaluation_assistant.ask("津市がOPIと協定を結んだのはいつ？" + "あ" * 10_000)
-    assert answer.answer  # answered or declined, never a crash
-    assert all(c.text in c.chunk_text for c in answer.citations)
+    assert answer.abstained and not answer.citations and not answer.related
+    assert "長すぎます" in answer.answer and f"{MAX_QUESTION_CHARS}文字以内" in answer.answer
+
+
+def test_a_question_at_the_length_limit_is_still_answered(evaluation_assistant):
+    question = "津市がOPIと協定を結んだのはいつ？"
+    answer = evaluation_assistant.ask(question + "　" * (MAX_QUESTION_CHARS - len(question)))
+    assert "長すぎます" not in answer.answer
+
+
+YOKKAICHI = "yokkaichi_2014_bavaria_agreement.txt"
+
+
+def test_chosen_reports_limit_both_retrievers_and_every_cited_passage(evaluation_assistant):
+    question = "四日市市がバイエルン州と協定を結んだのはいつ？"
+    unrestricted, _ = evaluation_assistant.reader_pool(question)
+    assert YOKKAICHI in {p.chunk.source for p in unrestricted}
+
+    pool, _ = evaluation_assistant.reader_pool(question, [SEED_REPORT.name])
+    assert pool and {p.chunk.source for p in pool} == {SEED_REPORT.name}
+    assert any(p.dense_rank for p in pool) and any(p.keyword_rank for p in pool)
+    answer = evaluation_assistant.ask(question, sources=[SEED_REPORT.name])
+    cited = answer.citations + answer.related
+    assert cited and {c.source for c in cited} == {SEED_REPORT.name}
+
+
+def test_no_chosen_reports_means_every_report_is_searched(evaluation_assistant):
+    question = "四日市市がバイエルン州と協定を結んだのはいつ？"
+    everywhere = evaluation_assistant.ask(question)
+    assert evaluation_assistant.ask(question, sources=None).answer == everywhere.answer
+    assert YOKKAICHI in {c.source for c in everywhere.citations + everywhere.related}
 
 
 @pytest.mark.parametrize(

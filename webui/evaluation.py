@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
+
 from assistant.evaluation.metrics import EvaluationResult, QuestionResult
-from assistant.evaluation.questions import load_questions
+from assistant.evaluation.questions import Question, load_questions
 from assistant.evaluation.report import LLM_METRICS, OVERALL_METRICS, format_value, write_report
 from assistant.evaluation.runner import evaluate
 
@@ -59,6 +61,22 @@ MODE_LABELS = {
     "combined": "combined（両方を照合）",
 }
 METRIC_HEADERS = ["指標", "値"]
+# The bar chart drawn in the page (the report.png in the downloads keeps ASCII labels: the
+# machine writing it may lack a Japanese font, while the browser always has one).
+CHART_METRICS = {
+    "answer_accuracy": "正解率",
+    "wrong_answer_rate": "誤答率（低いほど良い）",
+    "abstention_accuracy": "回答不能で控えた率",
+    "false_abstention_rate": "答えられるのに控えた率（低いほど良い）",
+    "recall@1": "根拠が1位",
+    "recall@3": "根拠が3位以内",
+    "recall@5": "根拠が5位以内",
+    "mrr": "平均逆順位",
+    "citation_validity": "出典の一致率",
+    "char_f1": "文字単位F1",
+}
+CHART_X, CHART_Y = "指標", "値"
+FAILURE_COLUMN_WIDTHS = ["9%", "25%", "20%", "34%", "12%"]
 # progress(done, total) after each question
 Progress = Callable[[int, int], None]
 
@@ -70,7 +88,7 @@ class EvaluationView:
     summary: str
     metrics: list[list[str]]
     failures: list[list[str]]
-    chart: Path
+    chart: pd.DataFrame
     downloads: list[Path]
 
 
@@ -83,17 +101,48 @@ def metric_rows(overall: dict) -> list[list[str]]:
     ]
 
 
-def failure_rows(failures: Sequence[QuestionResult]) -> list[list[str]]:
+def expected_text(question: Question) -> str:
+    """What a correct answer contains, in Japanese, for the failures table."""
+    if question.unanswerable:
+        return "（回答不能：回答を控えるのが正解）"
+    parts = []
+    if question.expect_any:
+        parts.append("次のいずれか：" + "／".join(question.expect_any))
+    if question.expect_all:
+        parts.append("次のすべて：" + "＋".join(question.expect_all))
+    return "；".join(parts)
+
+
+def failure_rows(
+    failures: Sequence[QuestionResult], questions: Sequence[Question] = ()
+) -> list[list[str]]:
+    by_id = {q.id: q for q in questions}
     return [
-        [r.id, r.question, r.expected, r.answer, OUTCOME_LABELS.get(r.outcome, r.outcome)]
+        [
+            r.id,
+            r.question,
+            expected_text(by_id[r.id]) if r.id in by_id else r.expected,
+            r.answer,
+            OUTCOME_LABELS.get(r.outcome, r.outcome),
+        ]
         for r in failures
     ]
+
+
+def chart_frame(overall: dict) -> pd.DataFrame:
+    """The main metrics as bars with Japanese names (metrics not measured are left out)."""
+    rows = [
+        (label, float(overall[name]))
+        for name, label in CHART_METRICS.items()
+        if overall.get(name) is not None
+    ]
+    return pd.DataFrame(rows, columns=[CHART_X, CHART_Y])
 
 
 def summary_line(result: EvaluationResult) -> str:
     total = len(result.questions)
     failed = len(result.failures)
-    return f"{total} 問を評価しました。期待どおりでなかった質問: {failed} 問。"
+    return f"{total} 問を評価しました。期待どおりでなかった質問：{failed} 問。"
 
 
 def zip_files(paths: Sequence[Path], target: Path) -> Path:
@@ -168,7 +217,7 @@ def run_evaluation(
     return EvaluationView(
         summary=summary_line(result),
         metrics=metric_rows(result.overall),
-        failures=failure_rows(result.failures),
-        chart=written["chart"],
+        failures=failure_rows(result.failures, questions),
+        chart=chart_frame(result.overall),
         downloads=[archive, *files],
     )

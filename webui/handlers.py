@@ -1,34 +1,35 @@
-"""What the page's buttons do: chat, add and delete reports, run the evaluation.
+"""What the page's buttons do: chat (``chat.py``), add and delete reports, run the evaluation.
 
 One ``WebApp`` per process holds the one ``Assistant`` (models load once) and an
-``Ingestor`` sharing its embedding model. Handlers never show a stack trace or a server path
-to the user: unexpected errors are logged in full and reported as a short Japanese message.
+``Ingestor`` sharing its embedding model. ``WebApp.create`` loads nothing, so the page is
+served at once; ``prepare`` (run in the background, see ``startup.py``) loads the model and
+fills an empty index, and until it has finished the handlers say the assistant is starting.
+Handlers never show a stack trace or a server path to the user: unexpected errors are
+logged in full and reported as a short Japanese message.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 import gradio as gr
 
 from assistant.evaluation.questions import QuestionFileError
+from assistant.feedback import FeedbackStore, feedback_folder
 from assistant.service import Assistant
 from ingest.catalog import ReportInfo
-from ingest.pipeline import IngestBusy, Ingestor
+from ingest.pipeline import IngestBusy, Ingestor, ensure_corpus_indexed
 from ingest.records import FileOutcome
 from ingest.settings import Settings
+from webui.chat import ChatHandlers
+from webui.conversations import ConversationStore
 from webui.evaluation import EvaluationView, run_comparison, run_evaluation
-from webui.render import (
-    history_pairs,
-    render_answer,
-    render_error,
-    render_partial,
-    status_html,
-)
+from webui.render import status_html
+from webui.startup import BUILDING_KEYWORDS, LOADING_MODEL, Startup
 from webui.uploads import explain_outcome, indexed_names, outcome_rows, store_uploads
 
 log = logging.getLogger(__name__)
@@ -51,12 +52,15 @@ COMPARE_NEEDS_LLM = (
 DEFAULT_QUESTIONS_MISSING = (
     "既定の質問集（questions.jsonl）が見つかりません。質問ファイルをアップロードしてください。"
 )
+NOT_A_QUESTION_FILE = "{name}: 質問ファイルは JSONL（拡張子 .jsonl）を選んでください。"
+STILL_STARTING = "アシスタントを準備しています。画面上部の表示が「準備ができました」になってから、もう一度お試しください。"
+ERROR_TITLE = "エラー"
 
 
 def user_error(message: str) -> gr.Error:
     """An error shown to the user as is. Gradio renders the message as HTML, so it is
     escaped (it may quote a file name or a line of an uploaded file); no stack trace."""
-    return gr.Error(html.escape(message), print_exception=False)
+    return gr.Error(html.escape(message), title=ERROR_TITLE, print_exception=False)
 
 
 def local_time(iso: str) -> str:
@@ -84,36 +88,44 @@ def _without_path(message: str, path: Path | str) -> str:
     return message.replace(str(path), Path(path).name)
 
 
-class WebApp:
-    def __init__(self, settings: Settings, assistant: Assistant, ingestor: Ingestor):
+class WebApp(ChatHandlers):
+    def __init__(
+        self,
+        settings: Settings,
+        assistant: Assistant,
+        ingestor: Ingestor,
+        startup: Startup | None = None,
+    ):
         self.settings = settings
         self.assistant = assistant
         self.ingestor = ingestor
+        self.conversations = ConversationStore(settings.data_dir / "conversations")
+        self.feedback = FeedbackStore(feedback_folder(settings.data_dir))
+        if startup is None:  # built with its parts loaded already
+            startup = Startup()
+            startup.mark_ready()
+        self.startup = startup
 
     @classmethod
     def create(cls, settings: Settings) -> WebApp:
-        """Build the assistant and an ingestor that shares its embedding model."""
-        assistant = Assistant(settings)
-        return cls(settings, assistant, Ingestor(settings, embeddings=assistant.embeddings))
+        """The app with nothing loaded yet: ``prepare`` loads the models (in the background)."""
+        return cls(settings, Assistant(settings), Ingestor(settings), Startup())
 
-    # -- chat -------------------------------------------------------------------------------
-    def chat(self, message: str, history: list[dict]) -> Iterator[str]:
-        """Stream the answer as HTML; the last message carries the sources. An answer the
-        LLM may still replace is shown whole, with its sources and a notice saying so."""
-        try:
-            previous = None
-            for answer in self.assistant.stream(message, history_pairs(history)):
-                if previous is not None:
-                    yield (
-                        render_answer(previous)
-                        if previous.pending
-                        else render_partial(previous.answer)
-                    )
-                previous = answer
-            yield render_answer(previous) if previous is not None else render_error()
-        except Exception:
-            log.exception("answering %r failed", message)
-            yield render_error()
+    def prepare(self, startup: Startup) -> None:
+        """Load the embedding model (converting it on the first start), index corpus/ when
+        the index is empty, build the keyword statistics; ``startup`` shows each step."""
+        startup.set(LOADING_MODEL)
+        self.ingestor = Ingestor(self.settings, embeddings=self.assistant.embeddings)
+        ensure_corpus_indexed(self.ingestor, say=startup.say)
+        startup.set(BUILDING_KEYWORDS)
+        self.assistant.keyword_index.refresh()  # built before the first question
+
+    def start(self) -> None:
+        self.startup.run_in_background(self.prepare)
+
+    def _require_ready(self) -> None:
+        if not self.startup.ready:
+            raise user_error(STILL_STARTING)
 
     # -- reports ----------------------------------------------------------------------------
     def reports_table(self) -> list[list]:
@@ -123,6 +135,14 @@ class WebApp:
         """The report table and the delete dropdown, read afresh from the catalog."""
         reports = self.ingestor.list_reports()
         return report_rows(reports), gr.update(choices=report_choices(reports), value=None)
+
+    def report_filter(self, chosen: Sequence[str] | None = None) -> dict:
+        """The chat's report filter: every indexed report, the still-indexed choices kept."""
+        reports = self.ingestor.list_reports()
+        known = {r.source for r in reports}
+        return gr.update(
+            choices=report_choices(reports), value=[s for s in chosen or [] if s in known]
+        )
 
     def same_name_notice(self, files: Sequence[str] | None) -> tuple[dict, dict, str]:
         """When chosen files have the names of indexed reports: show the choice between
@@ -150,6 +170,7 @@ class WebApp:
         A file named like an indexed report replaces it (``same_name`` =
         REPLACE_SAME_NAME, the default) or is added as another report under a numbered
         name (ADD_AS_NEW); the result says which happened."""
+        self._require_ready()
         if not files:
             raise user_error(NO_FILES)
         replace = same_name != ADD_AS_NEW
@@ -199,6 +220,7 @@ class WebApp:
 
     def delete_report(self, source: str | None) -> tuple[str, list[list], dict]:
         """Remove a report from the index (and its uploaded copy, never a corpus file)."""
+        self._require_ready()
         if not source:
             raise user_error(NO_REPORT_SELECTED)
         info = next((r for r in self.ingestor.list_reports() if r.source == source), None)
@@ -227,14 +249,17 @@ class WebApp:
         questions_file: str | None,
         compare: bool = False,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio injects its tracker via this default
-    ) -> tuple[str, list[list[str]], str, list[list[str]], list[str], list[list[str]]]:
+    ) -> tuple[str, list[list[str]], object, list[list[str]], list[str], list[list[str]]]:
         """Run the question set (uploaded JSONL or the default one) and show the results;
         with ``compare``, also every LLM mode side by side."""
+        self._require_ready()
         path = (
             Path(questions_file) if questions_file else self.settings.corpus_dir / "questions.jsonl"
         )
         if not path.exists():
             raise user_error(DEFAULT_QUESTIONS_MISSING)
+        if path.suffix.lower() != ".jsonl":
+            raise user_error(NOT_A_QUESTION_FILE.format(name=path.name))
         report = _progress_reporter(progress, unit="問")
         try:
             view: EvaluationView = run_evaluation(
@@ -266,7 +291,7 @@ class WebApp:
         return (
             summary,
             view.metrics,
-            str(view.chart),
+            view.chart,
             view.failures,
             [str(p) for p in view.downloads],
             comparison,
@@ -287,6 +312,6 @@ def _progress_reporter(
 
     def report(done: int, total: int, name: str) -> None:
         description = f"{done}/{total} {unit}" + (f"：{name}" if name else "")
-        progress((done, total), desc=description)
+        progress((done, total), desc=description, unit=unit)  # Gradio's default unit: "steps"
 
     return report

@@ -4,6 +4,11 @@ Every piece of report or question text goes through ``html.escape`` before it is
 markup. The markup is emitted as one line that starts with a block-level tag, so the chat's
 Markdown renderer treats the whole message as an HTML block and never interprets report text
 as Markdown (an asterisk or a ``#`` in a report stays a character).
+
+Each answer also carries its plain text in a hidden ``ra-copy`` element (the answer and its
+出典 lines), which the copy button puts on the clipboard instead of the markup (``chat.js``).
+Gradio's sanitizer drops ``data-*`` attributes, so the text is an element's content, its line
+breaks written as ``&#10;`` so the message stays one line.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from assistant.records import Answer, Citation
 
 SOURCES_HEADING = "出典"
 RELATED_HEADING = "関連する可能性のある箇所"
+SCOPE_LABEL = "絞り込み"
 ERROR_MESSAGE = "回答の作成中に問題が発生しました。しばらくしてからもう一度お試しください。"
 ANSWERED_BY_LABELS = {
     "extractive": "資料の記述をそのまま抜き出した回答です。",
@@ -23,6 +29,7 @@ ANSWERED_BY_LABELS = {
 }
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
+_QUESTION_DIV = re.compile(r'^<div class="ra-question">(.*)</div>$', re.DOTALL)
 _QUOTE_LINE = re.compile(r"^\s*\[\d{1,3}\]\s*「")
 _ANSWER_DIV = re.compile(r'<div class="ra-answer">(.*?)</div>', re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
@@ -42,7 +49,11 @@ def _answer_html(text: str, markers: set[int]) -> str:
     def style(match: re.Match) -> str:
         if int(match.group(1)) not in markers:
             return match.group(0)
-        return f'<span class="ra-marker">{match.group(0)}</span>'
+        # role/tabindex: the marker opens its source card (chat.js), by mouse or keyboard
+        return (
+            f'<span class="ra-marker" role="button" tabindex="0" '
+            f'title="出典 {match.group(0)} を開く">{match.group(0)}</span>'
+        )
 
     lines = []
     for line in text.replace("\r\n", "\n").split("\n"):
@@ -106,12 +117,39 @@ def render_citation(citation: Citation, *, numbered: bool = True) -> str:
     )
 
 
+def render_related(group: Sequence[Citation]) -> str:
+    """Related passages from one place (same report, section and page) as one card: the
+    place is named once, each distinct passage shown below it."""
+    passages = "".join(f'<div class="ra-passage">{highlighted_passage(c)}</div>' for c in group)
+    return (
+        '<details class="ra-source ra-related">'
+        f"<summary>{citation_location(group[0])}</summary>{passages}</details>"
+    )
+
+
+def related_groups(citations: Sequence[Citation]) -> list[list[Citation]]:
+    """Related passages grouped by place, in order of first appearance; a passage listed
+    twice (the same chunk) is kept once."""
+    groups: dict[tuple, list[Citation]] = {}
+    seen_chunks: set[str] = set()
+    for citation in citations:
+        if citation.chunk_id and citation.chunk_id in seen_chunks:
+            continue
+        seen_chunks.add(citation.chunk_id)
+        place = (citation.source, citation.section, citation.page)
+        groups.setdefault(place, []).append(citation)
+    return list(groups.values())
+
+
 def render_source_list(
     citations: Sequence[Citation], heading: str, *, numbered: bool = True
 ) -> str:
     if not citations:
         return ""
-    items = "".join(render_citation(c, numbered=numbered) for c in citations)
+    if numbered:
+        items = "".join(render_citation(c) for c in citations)
+    else:
+        items = "".join(render_related(group) for group in related_groups(citations))
     return (
         f'<div class="ra-sources"><div class="ra-sources-heading">{html.escape(heading)}</div>'
         f"{items}</div>"
@@ -125,16 +163,28 @@ def render_partial(text: str) -> str:
     )
 
 
-def render_answer(answer: Answer) -> str:
-    """The final message: answer (or abstention notice) with its sources."""
+def scope_text(scope: Sequence[str]) -> str:
+    """Which reports an answer was restricted to, in a sentence; empty for every report."""
+    if not scope:
+        return ""
+    names = "".join(f"「{name}」" for name in scope)
+    return f"{SCOPE_LABEL}：{names}の中から探しました。"
+
+
+def render_answer(answer: Answer, scope: Sequence[str] = ()) -> str:
+    """The final message: answer (or abstention notice) with its sources. ``scope``: the
+    titles of the reports the question was restricted to, said under the answer."""
     notice = f'<div class="ra-notice">{text_to_html(answer.notice)}</div>' if answer.notice else ""
+    scoped = scope_text(scope)
+    scope_html = f'<div class="ra-scope">{text_to_html(scoped)}</div>' if scoped else ""
+    copy = _copy_text(answer_plain_text(answer, scope))
     if answer.abstained:
         return (
             '<div class="ra-msg ra-abstained">'
             f'<div class="ra-answer">{text_to_html(answer.answer)}</div>'
-            f"{notice}"
+            f"{notice}{scope_html}"
             f"{render_source_list(answer.related, RELATED_HEADING, numbered=False)}"
-            "</div>"
+            f"{copy}</div>"
         )
     markers = {c.marker for c in answer.citations}
     method = ANSWERED_BY_LABELS.get(answer.answered_by, "")
@@ -143,15 +193,76 @@ def render_answer(answer: Answer) -> str:
     return (
         f'<div class="ra-msg{pending}">'
         f'<div class="ra-answer">{_answer_html(answer.answer, markers)}</div>'
-        f"{notice}"
+        f"{notice}{scope_html}"
         f"{render_source_list(answer.citations, SOURCES_HEADING)}"
-        f"{method_html}"
+        f"{method_html}{copy}"
         "</div>"
     )
 
 
+def citation_line(citation: Citation, *, numbered: bool = True) -> str:
+    """Where a passage sits, as one line of plain text."""
+    parts = [citation.title or citation.source, citation.section]
+    if citation.page:
+        parts.append(f"{citation.page}ページ")
+    if citation.source and citation.source != citation.title:
+        parts.append(citation.source)
+    place = " ・ ".join(p for p in parts if p)
+    return f"[{citation.marker}] {place}" if numbered else place
+
+
+def answer_plain_text(answer: Answer, scope: Sequence[str] = ()) -> str:
+    """What the copy button copies: the answer, then its sources one per line."""
+    lines = [answer.answer.strip()]
+    if answer.notice:
+        lines.append(answer.notice)
+    if scope:
+        lines.append(scope_text(scope))
+    if answer.abstained and answer.related:
+        places = [citation_line(g[0], numbered=False) for g in related_groups(answer.related)]
+        lines += ["", RELATED_HEADING, *places]
+    elif answer.citations:
+        lines += ["", SOURCES_HEADING, *(citation_line(c) for c in answer.citations)]
+    return "\n".join(lines)
+
+
+def _copy_text(text: str) -> str:
+    escaped = html.escape(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return f'<span class="ra-copy">{escaped.replace(chr(10), "&#10;")}</span>'
+
+
 def render_error(message: str = ERROR_MESSAGE) -> str:
     return f'<div class="ra-msg ra-error">{html.escape(message)}</div>'
+
+
+def render_question(text: str) -> str:
+    """A user's question as shown: text, never markup (``<img …>`` stays characters)."""
+    return f'<div class="ra-question">{text_to_html(text)}</div>'
+
+
+def question_from_display(content: str) -> str:
+    """The question a ``render_question`` message shows (anything else unchanged)."""
+    match = _QUESTION_DIV.match(content)
+    if match is None:
+        return content
+    return html.unescape(match.group(1).replace("<br>", "\n"))
+
+
+def startup_html(message: str, done: int, total: int, elapsed_s: float, failed: bool) -> str:
+    """The start-up panel: what is happening, a progress bar when it counts, the time so far."""
+    bar = (
+        f'<progress class="ra-startup-bar" max="{total}" value="{done}"></progress>'
+        f'<span class="ra-startup-count">{done}/{total} 件</span>'
+        if total
+        else '<progress class="ra-startup-bar"></progress>'
+    )
+    kind = "ra-startup-failed" if failed else "ra-startup-running"
+    return (
+        f'<div class="ra-startup {kind}" role="status">'
+        f'<div class="ra-startup-message">{text_to_html(message)}</div>'
+        f"{'' if failed else bar}"
+        f'<div class="ra-startup-time">経過 {elapsed_s:.0f} 秒</div></div>'
+    )
 
 
 def status_html(text: str, kind: str = "info") -> str:

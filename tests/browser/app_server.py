@@ -21,6 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 300  # seconds: torch import + model load + first ingest on 2 slow cores
+READY_LINE = "準備ができました"  # printed by app.py once the models and the index are ready
 
 
 def free_port() -> int:
@@ -45,8 +46,12 @@ def app_environment(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_app(data_dir: Path, **extra_env: str) -> Iterator[str]:
-    """Yield the URL of a running app; stop it (and only it) afterwards."""
+def running_app(
+    data_dir: Path, *, wait_until_ready: bool = True, **extra_env: str
+) -> Iterator[str]:
+    """Yield the URL of a running app (once it is ready to answer, unless
+    ``wait_until_ready`` is False: then as soon as the page is served); stop it (and only it)
+    afterwards."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = data_dir.parent / f"app-{port}.log"
@@ -62,6 +67,8 @@ def running_app(data_dir: Path, **extra_env: str) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}/"
         try:
             wait_until_serving(url, process, log_path)
+            if wait_until_ready:
+                wait_for_line(READY_LINE, process, log_path)
             yield url
         finally:
             stop(process)
@@ -80,6 +87,17 @@ def wait_until_serving(url: str, process: subprocess.Popen, log_path: Path) -> N
         except OSError:
             time.sleep(1)
     raise RuntimeError(f"app.py did not start within {STARTUP_TIMEOUT} s:\n{tail(log_path)}")
+
+
+def wait_for_line(text: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if text in log_path.read_text(encoding="utf-8", errors="replace"):
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"app.py exited with {process.returncode}:\n{tail(log_path)}")
+        time.sleep(0.5)
+    raise RuntimeError(f"app.py was not ready within {STARTUP_TIMEOUT} s:\n{tail(log_path)}")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -33,8 +33,14 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, model_dir) -> Iterator[str]:
-    with running_app(tmp_path_factory.mktemp("browser-app") / "data") as url:
+def app_data_dir(tmp_path_factory) -> Path:
+    """The data directory of the module's app (its index, conversations, feedback)."""
+    return tmp_path_factory.mktemp("browser-app") / "data"
+
+
+@pytest.fixture(scope="module")
+def app_url(app_data_dir, model_dir) -> Iterator[str]:
+    with running_app(app_data_dir) as url:
         yield url
 
 
@@ -61,8 +67,9 @@ class PageSession:
     dialogs: list[str] = field(default_factory=list)
 
 
-def open_page(browser, url: str, viewport: dict, request) -> Iterator[PageSession]:
-    context = browser.new_context(viewport=viewport, locale="ja-JP")
+def open_page(browser, url: str, viewport: dict, request, context=None) -> Iterator[PageSession]:
+    context = context or browser.new_context(viewport=viewport, locale="ja-JP")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
     page = context.new_page()
     page.set_default_timeout(60_000)
     session = PageSession(page, url)
@@ -84,11 +91,19 @@ def open_page(browser, url: str, viewport: dict, request) -> Iterator[PageSessio
         context.close()
 
 
+def in_new_conversation(sessions: Iterator[PageSession]) -> Iterator[PageSession]:
+    """The page opens the latest saved conversation; a test starts a conversation of its own."""
+    for session in sessions:
+        session.page.click("#new-conversation")
+        session.page.wait_for_function("!document.querySelector('#chatbot .ra-msg')")
+        yield session
+
+
 @pytest.fixture
 def session(browser, app_url, request) -> Iterator[PageSession]:
-    yield from open_page(browser, app_url, DESKTOP, request)
+    yield from in_new_conversation(open_page(browser, app_url, DESKTOP, request))
 
 
 @pytest.fixture
 def phone_session(browser, app_url, request) -> Iterator[PageSession]:
-    yield from open_page(browser, app_url, PHONE, request)
+    yield from in_new_conversation(open_page(browser, app_url, PHONE, request))

@@ -12,14 +12,12 @@ from tests.browser.app_server import (
     NEW_REPORT_NAME,
     NEW_REPORT_QUESTION,
     NEW_REPORT_TEXT,
-    REPO,
     small_question_file,
     write_report,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOT = REPO / "docs" / "screenshot.png"
 RESULT_WORDS = "追加|更新|変更なし|失敗"
 ANSWER_TIMEOUT = 90_000  # ms: the first question also warms up the models
 
@@ -91,10 +89,6 @@ def test_answer_streams_in_and_its_citation_opens_to_the_highlighted_passage(ses
     assert highlighted and highlighted in passage.inner_text()
     assert "tsu_2012_europe_economic_agreements.txt" in source.locator("summary").inner_text()
 
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    message.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOT))
-
 
 def test_follow_up_question_is_answered_in_context(session):
     page = session.page
@@ -103,18 +97,21 @@ def test_follow_up_question_is_answered_in_context(session):
     assert "ピエール=フランソワ・アンジェ" in follow_up.locator(".ra-answer").inner_text()
 
 
-def test_clear_button_empties_the_conversation(session):
+def test_new_conversation_button_starts_an_empty_conversation(session):
     page = session.page
     ask(page, "ARDの正式名称は？")
-    page.click("#clear-chat")
+    page.click("#new-conversation")
     page.wait_for_function("document.querySelectorAll('#chatbot .ra-msg').length === 0")
+    assert page.locator("#conversation-title input").input_value() == ""
 
 
 def test_unanswerable_question_shows_a_notice_and_possibly_related_passages(session):
     page = session.page
     message = ask(page, "津市の人口は何人ですか？")
     assert "ra-abstained" in message.get_attribute("class")
-    assert message.get_by_text("関連する可能性のある箇所").is_visible()
+    assert (
+        message.locator(".ra-sources-heading").get_by_text("関連する可能性のある箇所").is_visible()
+    )
     assert message.locator(".ra-marker").count() == 0
 
 
@@ -184,7 +181,8 @@ def test_evaluation_tab_shows_metrics_chart_and_downloads(session, tmp_path):
     page.click("#run-evaluation")
     page.locator("#metrics").get_by_text("回答の正解率").wait_for(timeout=180_000)
     page.locator("#evaluation-summary").get_by_text("3 問を評価しました").wait_for()
-    page.locator("#evaluation-chart img").wait_for()
+    # drawn by the browser, with the Japanese metric names
+    page.locator("#evaluation-chart").get_by_text("正解率").first.wait_for()
     page.wait_for_function(
         # the name is split into stem and extension elements
         "document.querySelector('#evaluation-downloads').textContent.replace(/\\s/g, '')"

@@ -1,0 +1,198 @@
+"""Users' feedback on answers (👍 / 👎, with an optional correct answer), and its export as a
+question set that ``python -m assistant evaluate`` runs: corrections become test questions.
+
+Feedback is appended to ``<data dir>/feedback/feedback.jsonl``, one JSON object per line;
+a later line about the same answer (same ``id``) replaces an earlier one, so changing a 👍
+to a 👎 or adding a correction never rewrites what is stored. A line that cannot be read
+(e.g. cut short by a crash) is skipped and reported; the file itself is left as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+GOOD = "good"
+BAD = "bad"
+RATINGS = (GOOD, BAD)
+FEEDBACK_FILE = "feedback.jsonl"
+QUESTION_FIELDS = ("id", "question", "expect_any", "expect_all", "evidence", "unanswerable")
+NOTHING_TO_EXPORT = (
+    "書き出せるフィードバックがありません。👎 を付けた回答に正しい答えを入力するか、"
+    "「資料に答えはない」を選んでから、もう一度書き出してください。"
+)
+
+
+class FeedbackError(ValueError):
+    """Feedback cannot be stored or exported; the message says why, in Japanese."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One rating of one answer.
+
+    ``id`` names the answer (conversation and message), so a later rating of it replaces
+    this one. ``question`` is what was asked; ``query`` what was searched (a follow-up
+    question resolved against the conversation), which is what a test question must ask.
+    ``correction`` is the correct answer as the user wrote it; ``unanswerable`` says the
+    reports hold no answer (the assistant should have declined).
+    """
+
+    id: str
+    rating: str
+    question: str
+    answer: str
+    citations: list[dict] = field(default_factory=list)
+    query: str = ""
+    correction: str = ""
+    unanswerable: bool = False
+    sources: list[str] = field(default_factory=list)
+    user: str = ""
+    at: str = ""
+
+    def __post_init__(self) -> None:
+        if self.rating not in RATINGS:
+            raise FeedbackError(f"評価は {' か '.join(RATINGS)} で指定してください。")
+        if not self.question.strip():
+            raise FeedbackError("質問のない回答には評価を付けられません。")
+
+    @property
+    def becomes_question(self) -> bool:
+        """A 👎 that says what the right answer is (or that there is none)."""
+        return self.rating == BAD and (bool(self.correction.strip()) or self.unanswerable)
+
+    def to_question(self) -> dict:
+        """The test question this correction makes, in the question-file format."""
+        asked = self.query.strip() or self.question.strip()
+        digest = hashlib.sha256(self.id.encode("utf-8")).hexdigest()[:12]
+        correction = self.correction.strip()
+        return {
+            "id": f"feedback-{digest}",
+            "question": asked,
+            "expect_any": [] if self.unanswerable else [correction],
+            "expect_all": [],
+            "evidence": "",
+            "unanswerable": self.unanswerable,
+        }
+
+
+class FeedbackStore:
+    def __init__(self, folder: Path):
+        self.path = folder / FEEDBACK_FILE
+        self._lock = threading.Lock()
+
+    def record(self, feedback: Feedback) -> Feedback:
+        """Append ``feedback`` (stamped with the time) and return it."""
+        if not feedback.at:
+            feedback = Feedback(**{**asdict(feedback), "at": _now()})
+        line = json.dumps(asdict(feedback), ensure_ascii=False) + "\n"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock, open(self.path, "a", encoding="utf-8") as file:
+            file.write(line)
+            file.flush()
+            os.fsync(file.fileno())
+        return feedback
+
+    def latest(self) -> tuple[list[Feedback], list[str]]:
+        """The latest feedback per answer, oldest first, and a Japanese message for each line
+        that could not be read."""
+        if not self.path.exists():
+            return [], []
+        by_id: dict[str, Feedback] = {}
+        problems: list[str] = []
+        text = self.path.read_text(encoding="utf-8", errors="replace")
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if not raw.strip():
+                continue
+            try:
+                feedback = Feedback(**json.loads(raw))
+            except (ValueError, TypeError):
+                problems.append(
+                    f"{self.path.name} の {number} 行目を読めなかったため飛ばしました"
+                    "（ファイルはそのまま残してあります）。"
+                )
+                continue
+            by_id.pop(feedback.id, None)  # re-inserted: the order is that of the last rating
+            by_id[feedback.id] = feedback
+        return list(by_id.values()), problems
+
+
+def question_set(feedback: Iterable[Feedback]) -> list[dict]:
+    """The test questions the corrections make; one per question, the latest correction."""
+    questions: dict[str, dict] = {}
+    for item in feedback:
+        if item.becomes_question:
+            question = item.to_question()
+            questions[question["question"]] = question
+    return list(questions.values())
+
+
+def write_question_set(questions: Sequence[dict], out: Path) -> Path:
+    """Write ``questions`` as JSONL (one object per line), replacing ``out`` in one step."""
+    if not questions:
+        raise FeedbackError(NOTHING_TO_EXPORT)
+    lines = "".join(
+        json.dumps({k: q[k] for k in QUESTION_FIELDS}, ensure_ascii=False) + "\n" for q in questions
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=".export-", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(lines)
+        os.replace(temporary, out)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def export(store: FeedbackStore, out: Path) -> tuple[int, list[str]]:
+    """Write the corrections in ``store`` to ``out``; (questions written, problems)."""
+    feedback, problems = store.latest()
+    questions = question_set(feedback)
+    write_question_set(questions, out)
+    return len(questions), problems
+
+
+def feedback_folder(data_dir: Path) -> Path:
+    return data_dir / "feedback"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# -- ``python -m assistant feedback-export OUT.jsonl`` -------------------------------------
+def add_arguments(parser) -> None:
+    parser.add_argument("out", help="書き出す質問集（JSONL）のパス")
+
+
+def run(args) -> int:
+    import sys
+
+    from ingest.settings import Settings
+
+    settings = Settings.from_env()
+    store = FeedbackStore(feedback_folder(settings.data_dir))
+    out = Path(args.out)
+    try:
+        count, problems = export(store, out)
+    except FeedbackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {out} に書き込めません（{exc.strerror}）。", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(
+        f"{count} 問を {out} に書き出しました。python -m assistant evaluate {out} で評価できます。"
+    )
+    return 0

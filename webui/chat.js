@@ -1,0 +1,48 @@
+/* Two behaviours of the chat that Gradio has no setting for (loaded by app.py through
+   launch(js=...)):
+   1. The copy button of a message copies its plain text: for an answer, the hidden
+      .ra-copy element written by webui/render.py (the answer and its 出典 lines); for a
+      question, its text. Gradio copies the message source, which for our messages is
+      markup. Gradio writes the clipboard in its own click handler; this listener runs after
+      it (bubbling, on window) and writes the plain text over it.
+   2. A citation marker [n] in an answer opens its numbered source card and scrolls to it. */
+() => {
+  const plainTextOf = (button) => {
+    // Gradio puts a message's buttons after its row, as the row's next sibling.
+    let row = button.closest(".message-buttons");
+    while (row && !row.classList.contains("message-row")) row = row.previousElementSibling;
+    if (!row) return null;
+    const copy = row.querySelector(".ra-copy");
+    if (copy) return copy.textContent;
+    const question = row.querySelector(".ra-question");
+    return question ? question.innerText : null;
+  };
+
+  window.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("#chatbot .message-buttons button");
+    if (!button || !(button.getAttribute("aria-label") || "").includes("コピー")) return;
+    const text = plainTextOf(button);
+    if (text !== null && navigator.clipboard) navigator.clipboard.writeText(text);
+  });
+
+  const openSource = (marker) => {
+    const message = marker.closest(".ra-msg");
+    if (!message) return;
+    const card = Array.from(message.querySelectorAll("details.ra-source")).find(
+      (details) => details.querySelector(".ra-num")?.textContent.trim() === marker.textContent.trim());
+    if (!card) return;
+    card.open = true;
+    card.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    card.classList.add("ra-flash");
+    setTimeout(() => card.classList.remove("ra-flash"), 1200);
+  };
+  document.addEventListener("click", (event) => {
+    const marker = event.target.closest && event.target.closest(".ra-marker");
+    if (marker) openSource(marker);
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const marker = event.target.closest && event.target.closest(".ra-marker");
+    if (marker) { event.preventDefault(); openSource(marker); }
+  });
+}
