@@ -79,35 +79,35 @@ def test_a_utf8_bom_is_accepted(tmp_path):
 def test_malformed_json_names_file_and_line(tmp_path):
     path = write_lines(tmp_path / "bad.jsonl", GOOD, '{"id": "q-9", "question": "抜け"')
     message = error_for(path)
-    assert f"{path}:2" in message and "not valid JSON" in message
+    assert f"{path}:2" in message and "JSON として読めません" in message
 
 
 def test_a_line_that_is_not_an_object_is_rejected(tmp_path):
     message = error_for(write_lines(tmp_path / "list.jsonl", '["q-1", "質問"]'))
-    assert ":1" in message and "JSON object" in message
+    assert ":1" in message and "JSON オブジェクト" in message
 
 
 @pytest.mark.parametrize("missing", ["id", "question"])
 def test_missing_required_field_is_named(tmp_path, missing):
     record = {k: v for k, v in GOOD.items() if k != missing}
     message = error_for(write_lines(tmp_path / "q.jsonl", record))
-    assert "q.jsonl:1" in message and f"missing required field {missing!r}" in message
+    assert "q.jsonl:1" in message and f"必須の項目 {missing!r} がありません" in message
 
 
 def test_unknown_field_is_named_with_the_allowed_ones(tmp_path):
     message = error_for(write_lines(tmp_path / "q.jsonl", GOOD | {"expected": ["11月21日"]}))
-    assert "unknown field 'expected'" in message
+    assert "不明な項目 'expected'" in message
     assert all(name in message for name in ALLOWED_FIELDS)
 
 
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
-        ("expect_any", "11月21日", "must be a list of strings"),
-        ("expect_all", [1, 2], "list of non-empty strings"),
-        ("unanswerable", "yes", "must be true or false"),
-        ("id", 7, "must be a string"),
-        ("question", "   ", "is empty"),
+        ("expect_any", "11月21日", "は文字列のリストにしてください"),
+        ("expect_all", [1, 2], "空でない文字列のリスト"),
+        ("unanswerable", "yes", "は true または false にしてください"),
+        ("id", 7, "は文字列にしてください"),
+        ("question", "   ", "が空です"),
     ],
 )
 def test_wrong_types_are_explained(tmp_path, field, value, says):
@@ -117,21 +117,23 @@ def test_wrong_types_are_explained(tmp_path, field, value, says):
 
 def test_duplicate_id_names_both_places(tmp_path):
     path = write_lines(tmp_path / "q.jsonl", GOOD, UNANSWERABLE, GOOD | {"question": "別の質問"})
-    with pytest.raises(QuestionFileError, match=r"q\.jsonl:3: duplicate id 'q-001'.*q\.jsonl:1"):
+    with pytest.raises(
+        QuestionFileError, match=r"q\.jsonl:3: id 'q-001' が重複しています.*q\.jsonl:1"
+    ):
         load_questions([path])
 
 
 def test_duplicate_id_across_files_is_rejected(tmp_path):
     a = write_lines(tmp_path / "a.jsonl", GOOD)
     b = write_lines(tmp_path / "b.jsonl", GOOD)
-    with pytest.raises(QuestionFileError, match=r"b\.jsonl:1: duplicate id.*a\.jsonl:1"):
+    with pytest.raises(QuestionFileError, match=r"b\.jsonl:1: id .*が重複しています.*a\.jsonl:1"):
         load_questions([a, b])
 
 
 def test_empty_file_is_rejected(tmp_path):
     path = tmp_path / "empty.jsonl"
     path.write_text("\n  \n", encoding="utf-8")
-    assert "holds no questions" in error_for(path)
+    assert "質問が1件もありません" in error_for(path)
 
 
 def test_non_utf8_file_names_the_line(tmp_path):
@@ -143,17 +145,21 @@ def test_non_utf8_file_names_the_line(tmp_path):
 
 
 def test_missing_file_is_named(tmp_path):
-    assert "file not found" in error_for(tmp_path / "nope.jsonl")
+    assert "ファイルが見つかりません" in error_for(tmp_path / "nope.jsonl")
 
 
 def test_answerable_question_without_expectation_is_rejected(tmp_path):
     record = {"id": "q-1", "question": "OPIとは？", "evidence": "OPI"}
-    assert "no expect_any or expect_all" in error_for(write_lines(tmp_path / "q.jsonl", record))
+    assert "expect_any も expect_all もありません" in error_for(
+        write_lines(tmp_path / "q.jsonl", record)
+    )
 
 
 def test_unanswerable_question_with_an_answer_contradicts_itself(tmp_path):
     record = UNANSWERABLE | {"expect_any": ["27万人"]}
-    assert "marked unanswerable" in error_for(write_lines(tmp_path / "q.jsonl", record))
+    assert "unanswerable（資料に答えがない）とされています" in error_for(
+        write_lines(tmp_path / "q.jsonl", record)
+    )
 
 
 def test_cli_exits_2_and_prints_no_report_for_a_bad_file(tmp_path, capsys):
@@ -170,7 +176,7 @@ def test_cli_exits_2_and_prints_no_report_for_a_bad_file(tmp_path, capsys):
     assert cli.run(args) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert bad in captured.err and "unknown field 'typo'" in captured.err
+    assert bad in captured.err and "不明な項目 'typo'" in captured.err
     assert good not in captured.err
     assert not (tmp_path / "out").exists()
 

@@ -123,7 +123,7 @@ def test_markdown_report_shows_every_failure_with_question_answer_expected_and_s
     section = report.split(f"### {wrong.id}: wrong answer", 1)[1].split("###", 1)[0]
     assert wrong.question in section
     assert "11月20日です。" in section  # the answer given
-    assert "any of: 11月21日" in section  # what was expected
+    assert "次のいずれか：11月21日" in section  # what was expected
     assert "tsu.txt / ■OPIとの調印" in section  # where the passages came from
     assert "2. tsu.txt / ■OPIとの調印: 翌21日には" in section
     assert section.count("← holds the evidence") == 1  # the passage that had the answer

@@ -101,18 +101,6 @@ def metric_rows(overall: dict) -> list[list[str]]:
     ]
 
 
-def expected_text(question: Question) -> str:
-    """What a correct answer contains, in Japanese, for the failures table."""
-    if question.unanswerable:
-        return "（回答不能：回答を控えるのが正解）"
-    parts = []
-    if question.expect_any:
-        parts.append("次のいずれか：" + "／".join(question.expect_any))
-    if question.expect_all:
-        parts.append("次のすべて：" + "＋".join(question.expect_all))
-    return "；".join(parts)
-
-
 def failure_rows(
     failures: Sequence[QuestionResult], questions: Sequence[Question] = ()
 ) -> list[list[str]]:
@@ -121,7 +109,7 @@ def failure_rows(
         [
             r.id,
             r.question,
-            expected_text(by_id[r.id]) if r.id in by_id else r.expected,
+            by_id[r.id].expected_text() if r.id in by_id else r.expected,
             r.answer,
             OUTCOME_LABELS.get(r.outcome, r.outcome),
         ]

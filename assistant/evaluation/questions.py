@@ -13,16 +13,16 @@ from pathlib import Path
 
 # field name -> (accepted Python type, human description for error messages)
 _FIELD_TYPES: dict[str, tuple[type, str]] = {
-    "id": (str, "a string"),
-    "question": (str, "a string"),
-    "expect_any": (list, "a list of strings"),
-    "expect_all": (list, "a list of strings"),
-    "evidence": (str, "a string"),
-    "source": (str, "a string"),
-    "unanswerable": (bool, "true or false"),
-    "type": (str, "a string"),
-    "paraphrase": (bool, "true or false"),
-    "note": (str, "a string"),
+    "id": (str, "文字列"),
+    "question": (str, "文字列"),
+    "expect_any": (list, "文字列のリスト"),
+    "expect_all": (list, "文字列のリスト"),
+    "evidence": (str, "文字列"),
+    "source": (str, "文字列"),
+    "unanswerable": (bool, " true または false "),
+    "type": (str, "文字列"),
+    "paraphrase": (bool, " true または false "),
+    "note": (str, "文字列"),
 }
 ALLOWED_FIELDS = tuple(_FIELD_TYPES)
 REQUIRED_FIELDS = ("id", "question")
@@ -54,15 +54,15 @@ class Question:
         return not self.unanswerable
 
     def expected_text(self) -> str:
-        """What a correct answer contains, as shown in reports."""
+        """What a correct answer contains, as shown in reports and the failures table."""
         if self.unanswerable:
-            return "(unanswerable: should abstain)"
+            return "（回答不能：回答を控えるのが正解）"
         parts = []
         if self.expect_any:
-            parts.append("any of: " + " | ".join(self.expect_any))
+            parts.append("次のいずれか：" + "／".join(self.expect_any))
         if self.expect_all:
-            parts.append("all of: " + " + ".join(self.expect_all))
-        return "; ".join(parts)
+            parts.append("次のすべて：" + "＋".join(self.expect_all))
+        return "；".join(parts)
 
 
 def load_questions(paths: Iterable[Path | str]) -> list[Question]:
@@ -74,9 +74,8 @@ def load_questions(paths: Iterable[Path | str]) -> list[Question]:
             earlier = first_seen.get(question.id)
             if earlier is not None:
                 raise QuestionFileError(
-                    f"{question.file}:{question.line}: duplicate id {question.id!r} "
-                    f"(already used at {earlier.file}:{earlier.line}); give every question "
-                    "its own id."
+                    f"{question.file}:{question.line}: id {question.id!r} が重複しています"
+                    f"（{earlier.file}:{earlier.line} で使用済み）。質問ごとに別の id を付けてください。"
                 )
             first_seen[question.id] = question
             questions.append(question)
@@ -94,8 +93,8 @@ def load_question_file(path: Path | str) -> list[Question]:
     ]
     if not questions:
         raise QuestionFileError(
-            f"{path}: the file holds no questions; add one JSON object per line "
-            '(e.g. {"id": "q-001", "question": "…", "expect_any": ["…"]}).'
+            f"{path}: 質問が1件もありません。1行に1つの JSON オブジェクトを書いてください"
+            '（例: {"id": "q-001", "question": "…", "expect_any": ["…"]}）。'
         )
     return questions
 
@@ -104,17 +103,19 @@ def _read_utf8(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise QuestionFileError(f"{path}: file not found.") from None
+        raise QuestionFileError(f"{path}: ファイルが見つかりません。") from None
     except IsADirectoryError:
-        raise QuestionFileError(f"{path}: is a directory; pass a .jsonl file.") from None
+        raise QuestionFileError(
+            f"{path}: フォルダーです。.jsonl ファイルを指定してください。"
+        ) from None
     except OSError as exc:
-        raise QuestionFileError(f"{path}: cannot be read ({exc.strerror}).") from None
+        raise QuestionFileError(f"{path}: 読み込めません（{exc.strerror}）。") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise QuestionFileError(
-            f"{path}:{line}: not valid UTF-8 (byte {exc.start}); save the file as UTF-8."
+            f"{path}:{line}: UTF-8 ではありません（{exc.start} バイト目）。UTF-8 で保存し直してください。"
         ) from None
 
 
@@ -124,11 +125,13 @@ def _parse_line(raw: str, path: Path, line: int) -> Question:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise QuestionFileError(
-            f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); "
-            "each line must be one JSON object."
+            f"{where}: JSON として読めません（{exc.colno} 文字目: {exc.msg}）。"
+            "各行は1つの JSON オブジェクトにしてください。"
         ) from None
     if not isinstance(record, dict):
-        raise QuestionFileError(f"{where}: expected a JSON object, got {type(record).__name__}.")
+        raise QuestionFileError(
+            f"{where}: JSON オブジェクト（{{…}}）ではなく {type(record).__name__} です。"
+        )
     _check_fields(record, where)
     return _build_question(record, path, line, where)
 
@@ -137,24 +140,27 @@ def _check_fields(record: dict, where: str) -> None:
     unknown = sorted(set(record) - set(ALLOWED_FIELDS))
     if unknown:
         raise QuestionFileError(
-            f"{where}: unknown field {', '.join(map(repr, unknown))}; "
-            f"allowed fields: {', '.join(ALLOWED_FIELDS)}."
+            f"{where}: 不明な項目 {', '.join(map(repr, unknown))} があります。"
+            f"使える項目: {', '.join(ALLOWED_FIELDS)}。"
         )
     for name in REQUIRED_FIELDS:
         if name not in record:
-            raise QuestionFileError(f"{where}: missing required field {name!r}.")
+            raise QuestionFileError(f"{where}: 必須の項目 {name!r} がありません。")
     for name, value in record.items():
         expected, description = _FIELD_TYPES[name]
         # bool is a subclass of int, never of str/list, so isinstance is exact here
         if not isinstance(value, expected):
             raise QuestionFileError(
-                f"{where}: field {name!r} must be {description}, got {json.dumps(value, ensure_ascii=False)}."
+                f"{where}: 項目 {name!r} は{description}にしてください"
+                f"（値: {json.dumps(value, ensure_ascii=False)}）。"
             )
         if expected is list and not all(isinstance(item, str) and item.strip() for item in value):
-            raise QuestionFileError(f"{where}: field {name!r} must be a list of non-empty strings.")
+            raise QuestionFileError(
+                f"{where}: 項目 {name!r} は空でない文字列のリストにしてください。"
+            )
     for name in REQUIRED_FIELDS:
         if not record[name].strip():
-            raise QuestionFileError(f"{where}: field {name!r} is empty.")
+            raise QuestionFileError(f"{where}: 項目 {name!r} が空です。")
 
 
 def _build_question(record: dict, path: Path, line: int, where: str) -> Question:
@@ -182,11 +188,11 @@ def _check_consistency(question: Question, where: str) -> None:
     has_expectation = bool(question.expect_any or question.expect_all)
     if question.unanswerable and (has_expectation or question.evidence):
         raise QuestionFileError(
-            f"{where}: question {question.id!r} is marked unanswerable but has "
-            "expect_any/expect_all/evidence; remove them or set unanswerable to false."
+            f"{where}: 質問 {question.id!r} は unanswerable（資料に答えがない）とされていますが、"
+            "expect_any/expect_all/evidence があります。それらを消すか unanswerable を false にしてください。"
         )
     if not question.unanswerable and not has_expectation:
         raise QuestionFileError(
-            f"{where}: question {question.id!r} has no expect_any or expect_all; "
-            'add the expected answer, or mark it "unanswerable": true.'
+            f"{where}: 質問 {question.id!r} に expect_any も expect_all もありません。"
+            '期待する答えを書くか、"unanswerable": true にしてください。'
         )
