@@ -324,6 +324,12 @@ def test_screenshot_of_the_chat(browser, app_url, request):
     message.locator(".ra-marker").first.click()
     page.wait_for_timeout(800)
     page.evaluate("window.scrollTo(0, 0)")
+    # the marker scrolls the chat to its source card; show the question and answer above it
+    page.evaluate(
+        "document.querySelectorAll('#chatbot *').forEach(e => {"
+        " if (e.scrollHeight > e.clientHeight + 4) e.scrollTop = 0; })"
+    )
+    page.wait_for_timeout(300)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
     pages.close()
