@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ingest.atomic import write_text_atomically
 
 GOOD = "good"
 BAD = "bad"
@@ -141,15 +142,7 @@ def write_question_set(questions: Sequence[dict], out: Path) -> Path:
     lines = "".join(
         json.dumps({k: q[k] for k in QUESTION_FIELDS}, ensure_ascii=False) + "\n" for q in questions
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=".export-", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(lines)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_text_atomically(out, lines, prefix=".export-")
     return out
 
 

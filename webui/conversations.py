@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ingest.atomic import write_text_atomically
 
 LOCAL_USER = "_local"  # the folder used when no login is configured
 TITLE_CHARS = 30  # a new conversation is named after the start of its first question
@@ -121,7 +121,7 @@ class ConversationStore:
         path = self._path(user, conversation.id)
         text = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
         with self._lock:
-            _write_atomically(path, text)
+            write_text_atomically(path, text)
 
     def rename(self, user: str | None, conversation_id: str, title: str) -> Conversation:
         title = " ".join((title or "").split())
@@ -165,20 +165,6 @@ def _read(path: Path) -> Conversation:
     return conversation
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".saving-", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -193,5 +179,5 @@ def browser_secret(root: Path) -> str:
         if secret:
             return secret
     secret = uuid.uuid4().hex
-    _write_atomically(path, secret)
+    write_text_atomically(path, secret)
     return secret

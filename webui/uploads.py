@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import shutil
-import tempfile
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.atomic import copy_atomically
 from ingest.records import FileOutcome, Outcome
 
 UPLOAD_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
@@ -138,7 +136,7 @@ def store_uploads(
             continue
         taken.add(name)
         target = uploads_dir / name
-        _copy_atomically(source, target)
+        copy_atomically(source, target)
         stored.append(StoredUpload(name, target, indexed_as))
     return stored, rejected
 
@@ -161,17 +159,6 @@ def explain_outcome(outcome: FileOutcome, upload: StoredUpload | None) -> FileOu
     else:
         return outcome
     return dataclasses.replace(outcome, message=message)
-
-
-def _copy_atomically(source: Path, target: Path) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".part")
-    os.close(handle)
-    try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def outcome_rows(outcomes: Sequence[FileOutcome]) -> list[list[str]]:
