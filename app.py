@@ -14,7 +14,7 @@ import sys
 # Offline product: Gradio must not phone home for analytics or version checks.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from ingest.settings import Settings  # noqa: E402
+from ingest import Settings  # noqa: E402
 from webui.auth import AuthConfigError, parse_auth  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"  # only this machine, unless --host says otherwise
@@ -52,9 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    from ingest.pipeline import ensure_corpus_indexed
-    from webui.handlers import WebApp  # torch, Chroma and Gradio load only after the checks
-    from webui.ui import CSS_PATH, THEME, TITLE, build_ui
+    from ingest import ensure_corpus_indexed
+    from webui import CSS_PATH, THEME, TITLE, WebApp, build_ui  # torch, Chroma, Gradio: now
 
     print("モデルを読み込んでいます…", flush=True)
     app = WebApp.create(settings)

@@ -256,7 +256,7 @@ def test_second_call_reuses_the_export(tiny_export, tiny_model, monkeypatch):
     def must_not_export(*args):
         raise AssertionError("exported again although the export is ready")
 
-    monkeypatch.setattr(fast, "_export_locked", must_not_export)
+    monkeypatch.setattr(fast, "_build_export", must_not_export)
     assert fast.ensure_export(tiny_model, tiny_export) == tiny_export
 
 

@@ -8,10 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from assistant.evaluation.metrics import EvaluationResult, QuestionResult
-from assistant.evaluation.questions import load_questions
-from assistant.evaluation.report import LLM_METRICS, OVERALL_METRICS, format_value, write_report
-from assistant.evaluation.runner import evaluate
+from assistant.evaluation import (
+    LLM_METRICS,
+    OVERALL_METRICS,
+    EvaluationResult,
+    QuestionResult,
+    evaluate,
+    format_value,
+    load_questions,
+    write_report,
+)
 
 METRIC_LABELS = {
     "n": "質問数",
@@ -117,7 +123,7 @@ def new_run_dir(root: Path) -> Path:
 
 def comparison_rows(results) -> list[list[str]]:
     """One row per mode of ``assistant.evaluation.compare``, in COMPARE_HEADERS order."""
-    from assistant.evaluation.compare import COLUMNS
+    from assistant.evaluation import COLUMNS
 
     return [
         [MODE_LABELS.get(r.mode, r.mode), *(format_value(n, r.figures[n]) for n in COLUMNS)]
@@ -128,8 +134,8 @@ def comparison_rows(results) -> list[list[str]]:
 def run_comparison(settings, embeddings, question_files: Sequence[Path], progress=None):
     """The extractive path and every LLM mode on the question files (see
     ``assistant.evaluation.compare``); (rows, the best mode's label)."""
-    from assistant.evaluation.compare import assistants_by_mode, best, compare_modes
-    from assistant.llm import LLM_MODES
+    from assistant import LLM_MODES
+    from assistant.evaluation import assistants_by_mode, best, compare_modes
 
     make = assistants_by_mode(settings, embeddings)
     questions = load_questions(question_files)

@@ -15,12 +15,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from assistant.evaluation.questions import QuestionFileError
-from assistant.service import Assistant
-from ingest.catalog import ReportInfo
-from ingest.pipeline import IngestBusy, Ingestor
-from ingest.records import FileOutcome
-from ingest.settings import Settings
+from assistant import Assistant
+from assistant.evaluation import QuestionFileError
+from ingest import FileOutcome, IngestBusy, Ingestor, ReportInfo, Settings
 from webui.evaluation import EvaluationView, run_comparison, run_evaluation
 from webui.render import (
     history_pairs,

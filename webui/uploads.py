@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.records import FileOutcome, Outcome
+from ingest import FileOutcome, Outcome
 
 UPLOAD_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 OUTCOME_LABELS = {
