@@ -30,13 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.keyword_backends import REPORT_DIRS  # noqa: E402
 from ingest.loaders import detect_encoding  # noqa: E402
+from tests.test_loaders import SNIPPETS  # noqa: E402
 
-REPORT_DIRS = (
-    REPO / "corpus",
-    REPO / "tests" / "fixtures" / "reports",
-    REPO / "tests" / "fixtures" / "blind" / "reports",
-)
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 ON_DISK_CANDIDATES = ("utf-8", "cp932", "euc_jp")
 # name -> codec that writes it (Python's "utf-16" and "utf-8-sig" write a BOM)
@@ -52,14 +49,6 @@ RE_ENCODINGS = {
 }
 # tests/test_loaders.py: SNIPPETS, the circled digit only cp932 has, and two EUC-JP texts
 # that are valid UTF-8 by accident.
-SNIPPETS = (
-    "津市",
-    "協力協定",
-    "ジュネーブ",
-    "締結しました。",
-    "平成２４年１１月２０日",
-    "ARDとの協定",
-)
 SHORT_CASES = [(s, e) for s in SNIPPETS for e in ("cp932", "euc_jp")] + [
     ("①協定の概要", "cp932"),
     ("平", "euc_jp"),

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import sys
 import time
@@ -39,13 +40,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.tokenization import Scores, load_questions  # noqa: E402
-from ingest.chunking import chunk_report  # noqa: E402
+from bench.tokenization import (  # noqa: E402
+    Scores,
+    chunk_reports,
+    load_questions,
+    report_slices,
+)
 from ingest.keyword_index import BM25_B, BM25_K1, Bm25, build_bm25, build_report_bm25  # noqa: E402
-from ingest.loaders import load_report  # noqa: E402
-from ingest.pipeline import Candidate, discover  # noqa: E402
 from ingest.records import Chunk  # noqa: E402
-from ingest.repair import repair  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
 from ingest.tokenizer import DEFAULT_MODE, entity_terms, tokenize  # noqa: E402
 
@@ -129,21 +131,7 @@ REPORT_BACKENDS: dict[str, Callable[[Rows], object]] = {
 
 
 def report_chunks(settings: Settings) -> list[Chunk]:
-    chunks: list[Chunk] = []
-    for candidate in discover(REPORT_DIRS):
-        if not isinstance(candidate, Candidate):
-            raise SystemExit(f"cannot read {candidate.source}: {candidate.message}")
-        report = repair(
-            load_report(
-                candidate.path, source=candidate.source, max_bytes=int(settings.max_file_mb * 2**20)
-            )
-        )
-        chunks.extend(
-            chunk_report(
-                report, max_chars=settings.chunk_size, overlap_sentences=settings.chunk_overlap
-            )
-        )
-    return chunks
+    return chunk_reports(settings, settings.chunk_size, settings.chunk_overlap, REPORT_DIRS)
 
 
 def index_rows(chunks: Sequence[Chunk]) -> Rows:
@@ -214,23 +202,15 @@ def _max_score_difference(bm25, reference, questions) -> float:
 def synthetic_rows(settings: Settings, n_chunks: int) -> tuple[Rows, list[list[str]]]:
     """``n_chunks`` slices of ~300 characters of the real reports, 50 "reports", tokenized;
     and every question of every set, tokenized."""
-    texts = [
-        load_report(c.path, source=c.source, max_bytes=int(settings.max_file_mb * 2**20)).text
-        for c in discover(REPORT_DIRS)
-        if isinstance(c, Candidate)
-    ]
-    corpus = "".join("".join(t.split()) for t in texts)
-    rng = np.random.default_rng(0)
-    starts = rng.integers(0, len(corpus) - 300, size=n_chunks)
     rows = [
-        (f"c{i}", f"r{i % 50}.txt", " ".join(tokenize(corpus[s : s + 300])))
-        for i, s in enumerate(starts)
+        (f"c{i}", f"r{i % 50}.txt", " ".join(tokenize(text)))
+        for i, (_, text) in enumerate(report_slices(settings, n_chunks, REPORT_DIRS))
     ]
     queries = [
-        tokenize(line.split('"question": "', 1)[1].split('"', 1)[0])
+        tokenize(json.loads(line)["question"])
         for path in QUESTION_SETS.values()
         for line in path.read_text(encoding="utf-8").splitlines()
-        if '"question": "' in line
+        if line.strip()
     ]
     return rows, queries
 

@@ -26,18 +26,17 @@ MARKER = "READY.json"
 
 def build_once(
     dest: Path,
-    *,
     is_ready: Callable[[], bool],
     build: Callable[[Path], dict],
+    *,
     lock_timeout: float,
     error: type[Exception],
-    doing: str,
 ) -> Path:
     """Make ``dest`` a finished build and return it; at once when ``is_ready()`` already.
 
     ``build(folder)`` fills an empty temporary folder and returns the marker's contents.
     Safe from several processes: a second one waits for the lock (``lock_timeout``
-    seconds, then ``error`` saying what is ``doing``) and uses the first one's folder.
+    seconds, then ``error``) and uses the first one's folder.
     """
     from filelock import FileLock, Timeout
 
@@ -54,7 +53,7 @@ def build_once(
             _build_into_place(dest, build)
     except Timeout as exc:
         raise error(
-            f"another process has been {doing} the embedding model into {dest} for over "
+            f"another process has been building the embedding model into {dest} for over "
             f"{lock_timeout:.0f} s; wait for it or remove {lock.lock_file}"
         ) from exc
     return dest
@@ -69,6 +68,13 @@ def _build_into_place(dest: Path, build: Callable[[Path], dict]) -> None:
         swap_into_place(folder, dest)
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # gone already when it was swapped in
+
+
+def ready_marker(folder: Path, format_version: int) -> dict | None:
+    """The marker of ``folder`` when it says the folder was built in ``format_version``;
+    None for a folder to build (again)."""
+    marker = read_marker(folder)
+    return marker if marker and marker.get("format_version") == format_version else None
 
 
 def read_marker(folder: Path) -> dict | None:

@@ -33,19 +33,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ingest.build_once import (
-    MARKER,
-    build_once,
-    file_sha256,
-    package_versions,
-    read_marker,
-    write_json,
-)
+from ingest import build_once as cache
+from ingest.build_once import MARKER, file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -233,20 +228,14 @@ def ensure_export(source: Path, dest: Path, *, lock_timeout: float = 600.0) -> P
     source, dest = Path(source), Path(dest)
     if not source.is_dir():
         raise ExportError(f"{source} is not a sentence-transformers model folder")
-    return build_once(
-        dest,
-        is_ready=lambda: is_exported(dest, source),
-        build=lambda folder: _build_export(source, folder),
-        lock_timeout=lock_timeout,
-        error=ExportError,
-        doing="exporting",
-    )
+    ready, export = partial(is_exported, dest, source), partial(_build_export, source)
+    return cache.build_once(dest, ready, export, lock_timeout=lock_timeout, error=ExportError)
 
 
 def is_exported(dest: Path, source: Path) -> bool:
     """True if ``dest`` holds an intact export, in this format, of ``source`` as it is now."""
-    marker = read_marker(dest)
-    if not marker or marker.get("format_version") != FORMAT_VERSION:
+    marker = cache.ready_marker(dest, FORMAT_VERSION)
+    if marker is None:
         return False
     files = marker.get("files") or {}
     if not files or not all(_file_matches(dest / name, *record) for name, record in files.items()):
@@ -309,7 +298,7 @@ def _build_export(source: Path, build: Path) -> dict:
     reference = _reference_vectors(model, config)
     _write_quantized_onnx(model, build)
     _write_tokenizer(model, build / TOKENIZER_FILE)
-    write_json(build / CONFIG_FILE, asdict(config))
+    cache.write_json(build / CONFIG_FILE, asdict(config))
     agreement = verify_export(build, reference)
     seconds = time.perf_counter() - started
     log.info("exported %s in %.0f s", source, seconds)
@@ -519,7 +508,7 @@ def _marker(build: Path, source: Path, known: dict, checks: dict, seconds: float
         "source_files": known,
         "files": files,
         "checks": checks,
-        "versions": package_versions(
+        "versions": cache.package_versions(
             ("onnxruntime", "onnx", "torch", "transformers", "sentence-transformers")
         ),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

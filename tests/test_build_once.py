@@ -42,11 +42,10 @@ def writing(text: str, calls: list):
 def build(dest, builder, **kwargs):
     return build_once(
         dest,
-        is_ready=lambda: ready(dest),
-        build=builder,
+        lambda: ready(dest),
+        builder,
         lock_timeout=kwargs.get("lock_timeout", 30),
         error=BuildFailed,
-        doing="building",
     )
 
 

@@ -9,23 +9,20 @@ reports change no answer, ``cli`` is ``python -m assistant evaluate``.
 
 from ingest.public import lazy_exports
 
-_EXPORTS = {
-    "Question": "assistant.evaluation.questions",
-    "QuestionFileError": "assistant.evaluation.questions",
-    "load_questions": "assistant.evaluation.questions",
-    "evaluate": "assistant.evaluation.runner",
-    "EvaluationResult": "assistant.evaluation.metrics",
-    "QuestionResult": "assistant.evaluation.metrics",
-    "OUTCOMES": "assistant.evaluation.outcomes",
-    "OVERALL_METRICS": "assistant.evaluation.report",
-    "LLM_METRICS": "assistant.evaluation.report",
-    "format_table": "assistant.evaluation.report",
-    "format_value": "assistant.evaluation.report",
-    "write_report": "assistant.evaluation.report",
-    "COLUMNS": "assistant.evaluation.compare",
-    "assistants_by_mode": "assistant.evaluation.compare",
-    "best": "assistant.evaluation.compare",
-    "compare_modes": "assistant.evaluation.compare",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "assistant.evaluation.questions": ("Question", "QuestionFileError", "load_questions"),
+        "assistant.evaluation.runner": ("evaluate",),
+        "assistant.evaluation.metrics": ("EvaluationResult", "QuestionResult"),
+        "assistant.evaluation.outcomes": ("OUTCOMES",),
+        "assistant.evaluation.report": (
+            "OVERALL_METRICS",
+            "LLM_METRICS",
+            "format_table",
+            "format_value",
+            "write_report",
+        ),
+        "assistant.evaluation.compare": ("COLUMNS", "assistants_by_mode", "best", "compare_modes"),
+    },
+)
