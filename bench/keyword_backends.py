@@ -216,16 +216,20 @@ def synthetic_rows(settings: Settings, n_chunks: int) -> tuple[Rows, list[list[s
 
 
 def measure_build(
-    build: Callable[[Rows], object], rows: Rows
+    build: Callable[[Rows], object], rows: Rows, repeats: int
 ) -> tuple[object, float, float, float]:
-    """(built, seconds, peak MB during the build, MB the result keeps). Timed without
-    tracemalloc (it slows every allocation down), then built again under it for memory."""
+    """(built, median seconds of ``repeats`` builds, peak MB during the build, MB the result
+    keeps). Timed without tracemalloc (it slows every allocation down), then built again
+    under it for memory."""
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        started = time.perf_counter()
+        built = build(rows)
+        times.append(time.perf_counter() - started)
+        del built
     gc.collect()
-    started = time.perf_counter()
-    built = build(rows)
-    seconds = time.perf_counter() - started
-    del built
-    gc.collect()
+    seconds = float(np.median(times))
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     built = build(rows)
@@ -244,7 +248,7 @@ def measure_search(bm25, queries: list[list[str]], repeats: int) -> list[float]:
     return times
 
 
-def scale_table(settings: Settings, sizes: list[int], repeats: int) -> None:
+def scale_table(settings: Settings, sizes: list[int], repeats: int, build_repeats: int) -> None:
     print("2. scale: build = statistics from the stored token rows (a refresh); search = score")
     print(f"   + top {CANDIDATES} of a tokenized question; memory by tracemalloc\n")
     print(
@@ -255,7 +259,7 @@ def scale_table(settings: Settings, sizes: list[int], repeats: int) -> None:
         rows, queries = synthetic_rows(settings, size)
         figures = {}
         for name, build in BACKENDS.items():
-            built, seconds, peak, kept = measure_build(build, rows)
+            built, seconds, peak, kept = measure_build(build, rows, build_repeats)
             times = measure_search(built, queries, repeats)
             figures[name] = (
                 seconds,
@@ -273,21 +277,26 @@ def scale_table(settings: Settings, sizes: list[int], repeats: int) -> None:
                 f"{size:>7}  {name:<14}{values[0]:>9.2f}{values[1]:>8.2f}{values[2]:>8.2f}"
                 f"{values[3]:>9.1f}{values[4]:>9.1f}   {ratios}"
             )
-        print(f"         ({len(queries)} questions x {repeats})")
+        print(
+            f"         ({len(queries)} questions x {repeats}; build: median of {build_repeats};"
+            f" load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
+        )
     print()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,50000", help="chunk counts for the scale table")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="search passes over the questions")
+    parser.add_argument("--build-repeats", type=int, default=3, help="builds timed per backend")
     parser.add_argument("--skip-retrieval", action="store_true")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     if not args.skip_retrieval:
         retrieval_table(report_chunks(settings))
-    scale_table(settings, [int(s) for s in args.sizes.split(",")], args.repeats)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    scale_table(settings, sizes, args.repeats, args.build_repeats)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
