@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	# torch first, pinned: pip takes the CPU wheel instead of a multi-GB CUDA build
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -15,7 +15,7 @@ import sys
 # Offline product: Gradio must not phone home for analytics or version checks.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from ingest.settings import Settings  # noqa: E402
+from ingest import Settings  # noqa: E402
 from webui.auth import AuthConfigError, parse_auth  # noqa: E402
 
 DEFAULT_HOST = "127.0.0.1"  # only this machine, unless --host says otherwise

@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from assistant.service import Assistant, index_state
+    from assistant import Assistant, index_state
 
     settings = Settings.from_env()
     # Only `python -m ingest` (or the web app's first start) fills the index: an ask that

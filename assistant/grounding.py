@@ -29,12 +29,11 @@ from assistant.records import ABSTENTION
 from assistant.spans import (
     COUNTERS,
     ERA_STARTS,
-    KANJI,
-    KATAKANA,
     era_to_western,
     kanji_number,
     normalize,
 )
+from ingest.japanese import KANJI, KATAKANA
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
 _ERA_ALT = "|".join(ERA_STARTS)

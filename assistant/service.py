@@ -14,12 +14,10 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from langchain_core.embeddings import Embeddings
-
 from assistant.citations import verify_citations
 from assistant.followup import resolve_followup
-from assistant.reader import LearnedReader, Reader
-from assistant.reader.question import ENTITY, key_terms
+from assistant.interfaces import Encoder, Reader, Retriever, load_reader
+from assistant.names import names_of, question_names
 from assistant.reader.similarity import stored_similarity
 from assistant.records import Answer, Passage
 from assistant.retrieval import HybridRetriever
@@ -73,13 +71,13 @@ def index_state(settings: Settings) -> tuple[str | None, str | None]:
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, *, embeddings: Embeddings | None = None):
+    def __init__(self, settings: Settings | None = None, *, embeddings: Encoder | None = None):
         self.settings = settings or Settings.from_env()
         self._embeddings = embeddings
 
     # -- lazily built parts (models load once per process) ------------------------------
     @cached_property
-    def embeddings(self) -> Embeddings:
+    def embeddings(self) -> Encoder:
         if self._embeddings is None:
             from ingest.embeddings import load_embeddings
 
@@ -91,7 +89,7 @@ class Assistant:
         return KeywordIndex(self.settings.catalog_path)
 
     @cached_property
-    def retriever(self) -> HybridRetriever:
+    def retriever(self) -> Retriever:
         """The fused pool of candidates; the reader orders it (``_read``), so the retriever's
         own reranker hook stays unused here."""
         return HybridRetriever(
@@ -103,8 +101,9 @@ class Assistant:
 
     @cached_property
     def reader(self) -> Reader:
-        """The learned extractive reader (assistant/reader/model.json)."""
-        return LearnedReader()
+        """The reader REPORTS_READER names; by default the learned extractive reader
+        (assistant/reader/model.json)."""
+        return load_reader(self.settings.reader)
 
     @cached_property
     def llm(self) -> LLMAnswerer | None:
@@ -230,11 +229,6 @@ class Assistant:
         store._client.cache_clear()
 
 
-def names_of(question: str) -> list[str]:
-    """The names a question asks about: its city, partner, body, abbreviation."""
-    return [t.text for t in key_terms(question) if t.kind == ENTITY]
-
-
 def naming_first(question: str, passages: Sequence[Passage]) -> list[Passage]:
     """``passages`` with those naming everything the question names (its city, partner,
     body; in the chunk, its section or its report's title) first, in fused order each.
@@ -242,7 +236,7 @@ def naming_first(question: str, passages: Sequence[Passage]) -> list[Passage]:
     Reports that share no name with a question can then never push the passages that do out
     of the reader's pool, however many of them are added (answer stability); a question
     naming nothing keeps the fused order."""
-    names = [t for t in key_terms(question) if t.kind == ENTITY]
+    names = question_names(question)
     if not names:
         return list(passages)
 

@@ -14,10 +14,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from assistant.vocabulary import VOCABULARY
+from ingest.japanese import HIRAGANA, KANJI, KATAKANA
 
-KANJI = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヵヶ"
-HIRAGANA = "\u3041-\u309f"
-KATAKANA = "\u30a1-\u30fa\u30fc-\u30ff"  # katakana and the long-vowel mark, without ・
 NAME_JOINERS = "・="  # after NFKC: ・ (U+30FB) and = (from ＝ or ゠ written as =)
 _S = r"[ \t]*"  # repaired text may still have spaces around digits ("平成 24 年")
 

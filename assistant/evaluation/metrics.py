@@ -23,6 +23,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
+from assistant.evaluation.outcomes import (
+    ABSTAINED_CORRECTLY,
+    ANSWERED_UNANSWERABLE,
+    CORRECT,
+    FALSE_ABSTENTION,
+    SUCCESSES,
+    WRONG,
+)
 from assistant.evaluation.questions import Question
 from assistant.records import Answer, Citation, Passage
 
@@ -155,14 +163,14 @@ class QuestionResult:
     def outcome(self) -> str:
         """One word for charts and reports."""
         if self.unanswerable:
-            return "abstained_correctly" if self.abstained else "answered_unanswerable"
+            return ABSTAINED_CORRECTLY if self.abstained else ANSWERED_UNANSWERABLE
         if self.abstained:
-            return "false_abstention"
-        return "correct" if self.answer_correct else "wrong"
+            return FALSE_ABSTENTION
+        return CORRECT if self.answer_correct else WRONG
 
     @property
     def failed(self) -> bool:
-        return self.outcome not in ("correct", "abstained_correctly")
+        return self.outcome not in SUCCESSES
 
     def to_dict(self) -> dict:
         return {**asdict(self), "outcome": self.outcome}

@@ -12,6 +12,7 @@ from assistant.evaluation.metrics import (
     QuestionResult,
     summarize_by,
 )
+from assistant.evaluation.outcomes import OUTCOMES
 
 # the headline metrics, in the order people read them
 OVERALL_METRICS = (
@@ -44,15 +45,6 @@ TYPE_COLUMNS = (
     "mrr",
     "char_f1",
 )
-
-# outcome -> (label, colour); ColorBrewer Dark2 hues, distinct and legible under white text
-OUTCOMES = {
-    "correct": ("correct", "#1b9e77"),
-    "wrong": ("wrong answer", "#d95f02"),
-    "false_abstention": ("false abstention", "#e6ab02"),
-    "abstained_correctly": ("abstained correctly", "#7570b3"),
-    "answered_unanswerable": ("answered unanswerable", "#e7298a"),
-}
 
 
 def format_value(name: str, value) -> str:

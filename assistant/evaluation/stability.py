@@ -4,9 +4,9 @@ do with it are added to the index (or removed from it).
 The reader scores every candidate from its own passage only, so reports sharing no name
 with a question can add candidates but never move the ones already there; this measures
 that it holds end to end (retrieval included). A report is related to a question when it
-contains one of the question's names (a city, a partner, an abbreviation: the ENTITY terms
-of ``assistant.reader.question``); only unrelated additions are expected to leave the answer
-alone, since a related report may rightly answer better.
+contains one of the question's names (a city, a partner, an abbreviation:
+``assistant.names``); only unrelated additions are expected to leave the answer alone,
+since a related report may rightly answer better.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.evaluation.questions import Question
-from assistant.reader.question import ENTITY, key_terms
+from assistant.names import names_of
 from assistant.records import Answer
 from assistant.spans import normalize
 
@@ -36,10 +36,6 @@ class StabilityResult:
             "stability_compared": self.compared,
             "stability_changed": self.changed,
         }
-
-
-def names_of(question: str) -> list[str]:
-    return [t.text for t in key_terms(question) if t.kind == ENTITY]
 
 
 def unrelated(question: str, report_texts: Iterable[str]) -> bool:
@@ -108,7 +104,7 @@ def measure(assistant, questions: Sequence[Question], added_paths: Sequence) -> 
     import tempfile
     from pathlib import Path
 
-    from assistant.service import Assistant
+    from assistant import Assistant
     from ingest.pipeline import Ingestor
 
     settings = assistant.settings

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from assistant.citations import citation_for, quote_lines
+from assistant.interfaces import Reader
 from assistant.reader.candidates import Candidate, passage_candidates
 from assistant.reader.features import (
     PassageFeatures,
@@ -45,15 +45,6 @@ MAX_RELATED = 3
 SPAN_SENTENCE_SHARE = 0.5
 SPAN_SENTENCES = 5
 _SECOND_QUOTE_SHARE = 0.8  # a second sentence is quoted when nearly as likely as the first
-
-
-class Reader(Protocol):
-    """What the assistant needs of a reader: an answer, and how well each passage answers
-    (to order the retrieved passages)."""
-
-    def answer(self, question: str, passages: Sequence[Passage]) -> Answer: ...
-
-    def passage_scores(self, question: str, passages: Sequence[Passage]) -> list[float]: ...
 
 
 @dataclass(frozen=True)

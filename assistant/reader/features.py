@@ -38,7 +38,6 @@ from assistant.reader.question import (
     is_abbreviation,
 )
 from assistant.spans import (
-    KANJI,
     DateSpan,
     EnumerationSpan,
     OrganisationSpan,
@@ -46,6 +45,7 @@ from assistant.spans import (
     normalize,
 )
 from assistant.vocabulary import VOCABULARY
+from ingest.japanese import KANJI
 
 Features = dict[str, float]
 # (passage, sentence) -> cosine similarity of the sentence to the question, None if unknown

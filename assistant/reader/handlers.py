@@ -14,13 +14,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from assistant.reader.candidates import SENTENCE, Candidate
-from assistant.reader.question import QuestionAnalysis
 from assistant.spans import DateRangeSpan, DateSpan, EnumerationSpan, OrganisationSpan, QuoteSpan
 from assistant.vocabulary import VOCABULARY
 
-Phraser = Callable[[QuestionAnalysis, Candidate], str]
+if TYPE_CHECKING:  # for annotations only: question.analyse asks this registry for a handler
+    from assistant.reader.question import QuestionAnalysis
+
+Phraser = Callable[["QuestionAnalysis", Candidate], str]
 
 DATES = ("date_day", "date_month", "date_year", "date_range")
 COUNTS = (

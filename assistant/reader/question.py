@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.spans import HIRAGANA, KANJI, KATAKANA, NAME_JOINERS, normalize
+from assistant.spans import NAME_JOINERS, normalize
 from assistant.vocabulary import VOCABULARY
+from ingest.japanese import HIRAGANA, KANJI, KATAKANA
 
 ENTITY, NOUN, VERB, NUMBER = "entity", "noun", "verb", "number"
 
