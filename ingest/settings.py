@@ -56,7 +56,9 @@ class Settings:
     llm_summaries: bool = False
     # How a generated answer and the extractive reader's are combined (assistant/llm.py,
     # LLM_MODES): verify, generate or combined. Pick by `python -m assistant evaluate --compare`.
-    llm_mode: str = "combined"
+    # verify by default: with both test models, on development and blind questions together,
+    # neither generate nor combined scored the reader's utility (bench/RESULTS.md 7b).
+    llm_mode: str = "verify"
     # The reader that answers (assistant.interfaces.Reader), as package.module:ClassName.
     reader: str = "assistant.reader:LearnedReader"
     auth: str | None = None  # "user:password" or a path to a file of such lines

@@ -376,6 +376,9 @@ def serve_app(model: Path, port: int, app_args: list[str]) -> int:
     with LlamaServer(port, model=model) as server:
         log(f"LLM server ready at {server.url} ({model.name}); starting the chat")
         env = {**os.environ, "REPORTS_LLM_URL": server.url, "REPORTS_LLM_MODEL": model.stem}
+        # The mode this model scored best with on development questions (bench/RESULTS.md 7b:
+        # combined, one question ahead of verify); the user's own setting wins.
+        env.setdefault("REPORTS_LLM_MODE", "combined")
         try:
             return subprocess.call([sys.executable, str(REPO / "app.py"), *app_args], env=env)
         except KeyboardInterrupt:

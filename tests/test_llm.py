@@ -637,6 +637,6 @@ def test_in_generate_mode_the_models_abstention_stands_with_the_readers_answer_o
 
 def test_the_mode_is_a_setting_and_an_unknown_one_is_refused():
     assert Settings.from_env({"REPORTS_LLM_MODE": "generate"}).llm_mode == "generate"
-    assert Settings.from_env({}).llm_mode == "combined"
+    assert Settings.from_env({}).llm_mode == "verify"
     with pytest.raises(ValueError, match="REPORTS_LLM_MODE"):
         Settings.from_env({"REPORTS_LLM_MODE": "creative"})

@@ -128,6 +128,7 @@ def test_the_cli_reports_who_answered(llm_server, evaluation_settings):
     env = {
         **os.environ,
         "REPORTS_LLM_URL": llm_server.url,
+        "REPORTS_LLM_MODE": "combined",  # the model is asked whatever the reader found
         "REPORTS_DATA_DIR": str(evaluation_settings.data_dir),
         "REPORTS_MODEL_DIR": str(evaluation_settings.model_dir),
     }
@@ -219,7 +220,9 @@ def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(llm_server, t
     from tests.browser.app_server import running_app
     from webui.render import ANSWERED_BY_LABELS
 
-    with running_app(tmp_path / "data", REPORTS_LLM_URL=llm_server.url) as url:
+    with running_app(
+        tmp_path / "data", REPORTS_LLM_URL=llm_server.url, REPORTS_LLM_MODE="combined"
+    ) as url:
         job = Client(url, verbose=False).submit(
             "津市がOPIと協定を結んだのはいつ？", api_name="/chat"
         )
