@@ -158,7 +158,8 @@ def test_with_an_llm_the_chat_shows_the_extractive_answer_until_the_checked_one_
     reader = Assistant(evaluation_settings, embeddings=embeddings).ask(question)
     assistant = Assistant(evaluation_settings, embeddings=embeddings)
     slow_model = FakeListChatModel(responses=["2012年11月21日に締結しました[1]。"], sleep=0.05)
-    assistant.__dict__["llm"] = LLMAnswerer(evaluation_settings, chat_model=slow_model)
+    asked_always = evaluation_settings.with_(llm_mode="combined")  # verify skips quoted answers
+    assistant.__dict__["llm"] = LLMAnswerer(asked_always, chat_model=slow_model)
 
     *while_writing, final = assistant.stream(question)
 
