@@ -57,7 +57,7 @@ class Settings:
     # How a generated answer and the extractive reader's are combined (assistant/llm.py,
     # LLM_MODES): verify, generate or combined. Pick by `python -m assistant evaluate --compare`.
     # verify by default: with both test models, on development and blind questions together,
-    # neither generate nor combined scored the reader's utility (bench/RESULTS.md 7b).
+    # neither generate nor combined reached the extractive answers' utility (bench/RESULTS.md 7b).
     llm_mode: str = "verify"
     # The reader that answers (assistant.interfaces.Reader), as package.module:ClassName.
     reader: str = "assistant.reader:LearnedReader"

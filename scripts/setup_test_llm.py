@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -371,14 +372,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def chat_environment(url: str, model: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of `make llm`'s chat: pointed at the local server and, unless the user
+    chose a mode, in the one this model scored best with on development questions
+    (bench/RESULTS.md 7b: combined, one question ahead of verify)."""
+    env = {**environ, "REPORTS_LLM_URL": url, "REPORTS_LLM_MODEL": model.stem}
+    env.setdefault("REPORTS_LLM_MODE", "combined")
+    return env
+
+
 def serve_app(model: Path, port: int, app_args: list[str]) -> int:
     """The local model on 127.0.0.1:``port`` and the web chat using it, until the chat stops."""
     with LlamaServer(port, model=model) as server:
         log(f"LLM server ready at {server.url} ({model.name}); starting the chat")
-        env = {**os.environ, "REPORTS_LLM_URL": server.url, "REPORTS_LLM_MODEL": model.stem}
-        # The mode this model scored best with on development questions (bench/RESULTS.md 7b:
-        # combined, one question ahead of verify); the user's own setting wins.
-        env.setdefault("REPORTS_LLM_MODE", "combined")
+        env = chat_environment(server.url, model, os.environ)
         try:
             return subprocess.call([sys.executable, str(REPO / "app.py"), *app_args], env=env)
         except KeyboardInterrupt:

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
@@ -32,7 +33,7 @@ from assistant.reader import LearnedReader
 from assistant.reader.model import load_model
 from assistant.records import Answer
 from assistant.service import Assistant
-from scripts.setup_test_llm import LlamaServer, free_port, model_ready
+from scripts.setup_test_llm import LlamaServer, chat_environment, free_port, model_ready
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.llm, pytest.mark.slow]
@@ -239,3 +240,13 @@ def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(llm_server, t
     if shown_by == ["extractive"]:
         assert any(notice in message for notice in (*REJECTED_NOTICES, NOTICE_LLM_FOUND_NOTHING))
     assert "出典" in message
+
+
+def test_make_llm_starts_the_chat_in_combined_mode_unless_the_user_chose_one():
+    model = Path("qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+    url = "http://127.0.0.1:8080/v1"
+    chosen = chat_environment(url, model, {"PATH": "/usr/bin"})
+    assert chosen["REPORTS_LLM_URL"] == url and chosen["REPORTS_LLM_MODE"] == "combined"
+    assert chosen["PATH"] == "/usr/bin"  # the rest of the user's environment is kept
+    mine = chat_environment(url, model, {"REPORTS_LLM_MODE": "generate"})
+    assert mine["REPORTS_LLM_MODE"] == "generate"
