@@ -58,10 +58,9 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(answer.answer)
-        for citation in answer.citations:
-            where = " / ".join(p for p in (citation.title, citation.section) if p)
-            print(f"[{citation.marker}] {citation.source}  {where}")
+        from assistant.plain_text import answer_text
+
+        print(answer_text(answer))
         if answer.notice:
             print(f"({answer.notice})", file=sys.stderr)
     return 0

@@ -33,11 +33,19 @@ def verify_citations(answer: Answer) -> Answer:
     if answer.abstained:
         return replace(answer, citations=_renumber(kept), related=related)
     if not kept:
-        return replace(answer, answer=ABSTENTION, abstained=True, citations=[], related=related)
+        return replace(
+            answer,
+            answer=ABSTENTION,
+            abstained=True,
+            lead=ABSTENTION if answer.lead else "",
+            citations=[],
+            related=related,
+        )
     mapping = {c.marker: new for new, c in enumerate(kept, start=1)}
     return replace(
         answer,
         answer=_rewrite_markers(answer.answer, mapping),
+        lead=_rewrite_markers(answer.lead, mapping),
         citations=_renumber(kept),
         related=related,
     )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from assistant.reader import SENTENCE_INTRO
 from assistant.reader.question import is_entity, key_terms
-from assistant.records import ABSTENTION
+from assistant.records import ABSTENTION, LIKELY_INTRO
 from assistant.spans import (
     SpanKind,
     find_spans,
@@ -78,7 +78,7 @@ def _answer_names(answer: str) -> list[str]:
     first_line = lines[0]
     if not first_line or first_line.startswith(ABSTENTION):
         return []
-    if first_line == SENTENCE_INTRO and len(lines) > 1:
+    if first_line in (SENTENCE_INTRO, LIKELY_INTRO) and len(lines) > 1:
         first_line = re.sub(r"^\[\d+\]\s*「|」$", "", lines[1])
     first_line = re.sub(r"\[\d+\]", "", first_line)
     names: list[str] = []

@@ -67,7 +67,16 @@ class Reader(Protocol):
         similarity: SentenceSimilarity | None = None,
     ) -> Reading: ...
 
-    def answer_reading(self, reading: Reading) -> Answer: ...
+    def answer_reading(
+        self,
+        reading: Reading,
+        *,
+        threshold: float | None = None,
+        likely_threshold: float | None = None,
+    ) -> Answer:
+        """The answer in one of three tiers (``Answer.tier``); the cut-offs, when given,
+        replace the reader's own (REPORTS_ANSWER_THRESHOLD / REPORTS_LIKELY_THRESHOLD)."""
+        ...
 
 
 def load_reader(spec: str) -> Reader:

@@ -18,6 +18,7 @@ from assistant.citations import verify_citations
 from assistant.followup import resolve_followup
 from assistant.interfaces import Encoder, Reader, Retriever, load_reader
 from assistant.names import names_of, question_names
+from assistant.overview import OVERVIEW_KIND, overview_answer, report_in_question
 from assistant.reader.similarity import stored_similarity
 from assistant.records import Answer, Passage
 from assistant.retrieval import HybridRetriever
@@ -173,6 +174,9 @@ class Assistant:
             return
         t0 = time.perf_counter()
         extractive, passages = self._read(query, pool, query_vector)
+        overview = self._overview(query, extractive, passages)
+        if overview is not None:
+            extractive = overview
         shown = (
             # falls back to the extractive answer, with a notice
             self.llm.answer_progressively(query, passages, extractive)
@@ -219,9 +223,29 @@ class Assistant:
             else range(len(pool))
         )
         passages = [pool[i] for i in order][: self.settings.top_k]
-        answer = verify_citations(self.reader.answer_reading(reading))
+        answer = verify_citations(
+            self.reader.answer_reading(
+                reading,
+                threshold=self.settings.answer_threshold,
+                likely_threshold=self.settings.likely_threshold,
+            )
+        )
         answer.retrieved = passages
         return answer, passages
+
+    def _overview(self, query: str, read: Answer, passages: list[Passage]) -> Answer | None:
+        """For an overview question (「要点は？」), the outline of the report in question,
+        quoted sentence by sentence; None for any other question."""
+        if read.question_type != OVERVIEW_KIND:
+            return None
+        source = report_in_question(passages)
+        if source is None:
+            return None
+        answer = overview_answer(query, self.keyword_index.chunks_of(source))
+        if answer is None:
+            return None
+        answer.retrieved = list(passages)
+        return verify_citations(answer)
 
     def _forget_collection(self) -> None:
         """Drop the cached retriever so the next question reconnects to the server."""

@@ -393,6 +393,12 @@ class KeywordIndex:
                 found[chunk_id] = Chunk.from_metadata(text, json.loads(metadata))
         return [found[i] for i in ids if i in found]
 
+    def chunks_of(self, source: str) -> list[Chunk]:
+        """Every chunk of one report, in the order of its text."""
+        rows = self._read("SELECT text, metadata FROM kw_chunks WHERE source = ?", (source,))
+        chunks = [Chunk.from_metadata(text, json.loads(metadata)) for text, metadata in rows]
+        return sorted(chunks, key=lambda c: (c.start, c.chunk_id))
+
     def all_chunks(self) -> Iterator[Chunk]:
         """Every chunk, in insertion order, read page by page (no lock held between pages)."""
         last_rowid = 0

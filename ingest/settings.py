@@ -61,6 +61,11 @@ class Settings:
     llm_mode: str = "verify"
     # The reader that answers (assistant.interfaces.Reader), as package.module:ClassName.
     reader: str = "assistant.reader:LearnedReader"
+    # The reader's cut-offs between its three kinds of answer (回答 / 該当しそうな記述 /
+    # 見つかりません): P(right) at which it answers, P(the reports state it) at which it
+    # hedges. Unset: the values chosen by cross-validation, stored in assistant/reader/model.json.
+    answer_threshold: float | None = None
+    likely_threshold: float | None = None
     auth: str | None = None  # "user:password" or a path to a file of such lines
     upload_max_mb: float = 20.0
     lock_timeout: float = 600.0  # seconds an ingest waits for another one to finish

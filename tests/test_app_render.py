@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
-from assistant.records import ABSTENTION, Answer, Citation
+from assistant.records import ABSTENTION, LIKELY_INTRO, TIER_LABELS, Answer, Citation
 from webui.render import (
     RELATED_HEADING,
     SOURCES_HEADING,
@@ -285,3 +286,45 @@ def test_the_startup_panel_shows_the_step_and_its_count():
     assert 'max="8" value="3"' in running and "経過 12 秒" in running
     failed = startup_html("準備中に問題が発生しました", 0, 0, 1, True)
     assert "<progress" not in failed and "ra-startup-failed" in failed
+
+
+# -------------------------------------------------------------- tiers
+
+
+def reader_answer(tier: str, **changes) -> Answer:
+    quote = citation(text="平成24年11月20日、津市とパリ地域経済開発庁（ARD）は協定を締結した。")
+    marked = replace(quote, mark_start=quote.quote_start, mark_end=quote.quote_start + 11)
+    values = dict(
+        answer="x",
+        abstained=tier == "none",
+        hedged=tier == "likely",
+        lead={
+            "answer": "平成24年11月20日です。[1]",
+            "likely": LIKELY_INTRO,
+            "none": ABSTENTION,
+        }[tier],
+        citations=[marked] if tier != "none" else [],
+        related=[marked] if tier == "none" else [],
+    )
+    values.update(changes)
+    return Answer(**values)
+
+
+def test_each_answer_says_its_tier_first():
+    for tier, label in TIER_LABELS.items():
+        html = render_answer(reader_answer(tier))
+        assert f'<div class="ra-tier ra-tier-{tier}">{label}</div>' in html
+        assert html.index("ra-tier") < html.index("ra-answer")
+
+
+def test_a_hedged_answer_looks_unlike_a_sure_one():
+    hedged = render_answer(reader_answer("likely"))
+    assert 'class="ra-msg ra-likely"' in hedged and LIKELY_INTRO in hedged
+    assert "ra-likely" not in render_answer(reader_answer("answer"))
+
+
+def test_the_stated_span_is_marked_inside_the_quote():
+    html = render_answer(reader_answer("answer"))
+    assert '<mark class="ra-stated">平成24年11月20日</mark>、津市と' in html
+    # the quote line is built from the record, the lead keeps its marker button
+    assert 'class="ra-marker"' in html and "平成24年11月20日です。" in html

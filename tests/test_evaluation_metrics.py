@@ -14,6 +14,7 @@ from assistant.evaluation.metrics import (
     evidence_rank,
     is_answer_correct,
     is_citation_valid,
+    is_statement_exact,
     normalize,
     percentile,
 )
@@ -323,3 +324,108 @@ def test_warm_up_question_is_not_timed_or_scored():
     assistant = ScriptedAssistant(answers)
     result = evaluate(assistant, [question(id="q1", question="q1", expect_any=("11月21日",))])
     assert len(assistant.calls) == 2 and len(result.questions) == 1
+
+
+# -------------------------------------------------------------- tiers (what users meet)
+
+
+def reader_answer(tier: str, quotes: list[Citation], stated: str = "", support: float = 0.5):
+    """An answer as the reader makes it: its lead line, its quotes, its tier."""
+    lead = {"answer": f"{stated}です。[1]" if stated else "資料には次のように記載されています。"}
+    return Answer(
+        answer="x",
+        abstained=tier == "none",
+        hedged=tier == "likely",
+        lead=lead.get(tier, "…"),
+        citations=quotes if tier != "none" else [],
+        related=quotes if tier == "none" else [],
+        stated=stated,
+        support=support,
+        retrieved=passages(OPI_SENTENCE, ARD_SENTENCE),
+    )
+
+
+@pytest.fixture
+def tiered_run():
+    opi = cite(OPI_SENTENCE, OPI_SENTENCE, chunk_id="c1")
+    ard = cite(ARD_SENTENCE, ARD_SENTENCE, chunk_id="c2")
+    when = {"expect_any": ("21日",), "evidence": "ジュネーブ州"}
+    questions = [
+        question(id="sure", question="q1", **when),
+        question(id="sure-wrong", question="q2", **when),
+        question(id="hedged-right", question="q3", **when),
+        question(id="hedged-second", question="q4", **when),
+        question(id="silent", question="q5", **when),
+        question(id="near-miss-answered", question="q6", unanswerable=True),
+        question(id="near-miss-hedged", question="q7", unanswerable=True),
+        question(id="near-miss-silent", question="q8", unanswerable=True),
+    ]
+    answers = {
+        "q1": reader_answer("answer", [opi], stated="11月21日", support=0.95),
+        "q2": reader_answer("answer", [ard], stated="11月20日", support=0.9),
+        "q3": reader_answer("likely", [opi, ard], support=0.5),
+        "q4": reader_answer("likely", [ard, opi], support=0.4),  # right one second
+        "q5": reader_answer("none", [opi], support=0.1),
+        "q6": reader_answer("answer", [ard], stated="11月20日", support=0.92),
+        "q7": reader_answer("likely", [ard], support=0.3),
+        "q8": reader_answer("none", [ard], support=0.05),
+    }
+    return evaluate(ScriptedAssistant(answers), questions, k=5, warm_up=False)
+
+
+def test_evidence_at_1_counts_the_first_evidence_shown_in_sure_and_hedged_answers(tiered_run):
+    records = {r.id: r for r in tiered_run.questions}
+    assert records["sure"].evidence_at_1 and records["hedged-right"].evidence_at_1
+    assert not records["hedged-second"].evidence_at_1  # the answer was only second
+    assert not records["silent"].evidence_at_1  # "not found" shows no evidence as the answer
+    assert tiered_run.overall["evidence_at_1"] == pytest.approx(2 / 5)
+
+
+def test_each_tier_is_counted_with_its_precision(tiered_run):
+    overall = tiered_run.overall
+    assert overall["tiers"] == {"answer": 3, "likely": 3, "none": 2}
+    # of three sure answers one is right: a near miss answered counts as wrong
+    assert overall["answer_precision"] == pytest.approx(1 / 3)
+    assert overall["likely_precision"] == pytest.approx(1 / 3)
+    assert overall["answer_coverage"] == pytest.approx(2 / 5)
+
+
+def test_not_found_is_counted_on_both_kinds_of_question(tiered_run):
+    overall = tiered_run.overall
+    assert overall["none_on_answerable"] == pytest.approx(1 / 5)
+    assert overall["none_on_unanswerable"] == pytest.approx(1 / 3)
+    assert overall["answer_on_unanswerable"] == pytest.approx(1 / 3)
+
+
+def test_a_hedged_answer_is_no_confident_error(tiered_run):
+    overall = tiered_run.overall
+    # only the sure wrong answer is a wrong answer; the hedged ones are not
+    assert overall["wrong_answer_rate"] == pytest.approx(1 / 5)
+    assert overall["answer_accuracy"] == pytest.approx(1 / 5)
+    outcomes = {r.id: r.outcome for r in tiered_run.questions}
+    assert outcomes["near-miss-hedged"] == "abstained_correctly"
+    assert outcomes["near-miss-answered"] == "answered_unanswerable"
+
+
+def test_short_statements_are_scored_by_exact_match(tiered_run):
+    records = {r.id: r for r in tiered_run.questions}
+    assert records["sure"].statement_exact is True
+    assert records["sure-wrong"].statement_exact is False
+    assert tiered_run.overall["statement_exact_match"] is None  # no typed question kinds here
+
+
+def test_a_statement_holding_another_fact_beside_the_answer_is_not_exact():
+    q = question(expect_any=("7社",))
+    assert is_statement_exact(q, "７社")
+    assert not is_statement_exact(q, "市内中小企業７社と経済団体２団体、大学関係者３名")
+    assert not is_statement_exact(q, "8社")
+
+
+def test_the_risk_coverage_curve_falls_as_coverage_grows(tiered_run):
+    curve = tiered_run.overall["risk_coverage"]
+    assert curve[-1]["coverage"] == 1.0
+    assert [p["coverage"] for p in curve] == sorted(p["coverage"] for p in curve)
+    # the most confident answer (q1) is right: precision starts high and ends at the share
+    # of questions whose first evidence holds the answer (q1, q3, q5 of 8)
+    assert curve[0]["precision"] == 1.0
+    assert curve[-1]["precision"] == pytest.approx(3 / 8)

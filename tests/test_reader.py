@@ -8,7 +8,7 @@ import pytest
 
 from assistant.reader import SENTENCE_INTRO, LearnedReader
 from assistant.reader.model import load_model
-from assistant.records import ABSTENTION
+from assistant.records import ABSTENTION, LIKELY_INTRO, TIER_ANSWER, TIER_LIKELY, TIER_NONE
 from tests.support.passages import passage
 
 AGREEMENTS = (
@@ -60,8 +60,9 @@ def test_a_short_answer_states_the_span_and_a_quote_answer_introduces_it(reader,
 
 
 def test_a_fact_the_passages_do_not_hold_gets_an_abstention_with_related_passages(reader, passages):
-    answer = reader.answer("津市の人口は何人ですか？", passages)
+    answer = reader.answer("津市の人口は何人ですか？", passages, likely_threshold=1.01)
     assert answer.abstained and answer.answer == ABSTENTION and not answer.citations
+    assert answer.tier == TIER_NONE
     assert 1 <= len(answer.related) <= 3
     assert all(c.text in c.chunk_text for c in answer.related)
 
@@ -71,12 +72,39 @@ def test_no_passages_means_an_abstention(reader):
     assert answer.abstained and answer.related == []
 
 
-def test_the_threshold_decides_between_answering_and_abstaining(reader, passages):
+def test_the_thresholds_decide_between_the_three_tiers(reader, passages):
     question = "協定に署名した学長は誰？"
-    assert not reader.answer(question, passages, threshold=0.0).abstained
-    assert reader.answer(question, passages, threshold=1.01).abstained
-    support = reader.answer(question, passages).support
-    assert 0.0 <= support <= 1.0
+    assert reader.answer(question, passages, threshold=0.0).tier == TIER_ANSWER
+    unsure = reader.answer(question, passages, threshold=1.01, likely_threshold=0.0)
+    assert unsure.tier == TIER_LIKELY and not unsure.abstained
+    silent = reader.answer(question, passages, threshold=1.01, likely_threshold=1.01)
+    assert silent.tier == TIER_NONE and silent.abstained
+    answer = reader.answer(question, passages)
+    assert 0.0 <= answer.support <= 1.0 and 0.0 <= answer.answerable <= 1.0
+
+
+def test_an_unsure_reader_says_so_and_shows_its_best_sentence_first(reader, passages):
+    answer = reader.answer("協定に署名した学長は誰？", passages, threshold=1.01, likely_threshold=0)
+    assert answer.lead == LIKELY_INTRO and answer.answer.startswith(LIKELY_INTRO)
+    # the reader's ranking, not retrieval order: the university's passage is retrieved third
+    assert "佐藤花子" in answer.citations[0].text
+    texts = [c.text for c in answer.citations]
+    assert 1 <= len(texts) <= 3 and len(set(texts)) == len(texts)
+    assert not answer.stated  # nothing is stated as a fact when the reader is unsure
+
+
+def test_the_span_a_short_answer_states_is_marked_inside_its_quote(reader, passages):
+    for threshold in (0.0, 1.01):  # whether stated as sure or shown as likely
+        answer = reader.answer(
+            "欧州ミッション団には何社参加しましたか？",
+            passages,
+            threshold=threshold,
+            likely_threshold=0.0,
+        )
+        quote = answer.citations[0]
+        assert quote.mark is not None
+        start, end = quote.mark
+        assert quote.text[start:end] == "７社"
 
 
 def test_the_passage_that_answers_scores_highest(reader, passages):

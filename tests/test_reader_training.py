@@ -77,6 +77,36 @@ def test_a_wrong_answer_costs_more_than_an_abstention():
     )
 
 
+def test_the_answer_threshold_is_the_lowest_whose_answers_are_precise_enough():
+    # 30 answers: the 20 most confident all right, then 10 of which 5 are wrong
+    confidence = [0.95 - 0.01 * i for i in range(30)]
+    rights = [True] * 20 + [True, False] * 5
+    threshold = training.choose_precise_threshold(rights, confidence)
+    given = [r for r, p in zip(rights, confidence, strict=True) if p >= threshold]
+    assert sum(given) / len(given) >= training.ANSWER_PRECISION
+    assert len(given) >= 20  # not the single most confident answer
+    # lowering it one step would let the precision fall under the target
+    lower = [r for r, p in zip(rights, confidence, strict=True) if p >= threshold - 0.02]
+    assert sum(lower) / len(lower) < training.ANSWER_PRECISION
+
+
+def test_no_answer_threshold_when_nothing_is_precise_enough():
+    assert training.choose_precise_threshold([True, False] * 20, [0.9] * 40) is None
+
+
+def test_the_likely_threshold_keeps_not_found_rare_on_answerable_questions():
+    # 20 answerable questions not answered outright, 10 unanswerable; presence separates
+    # them imperfectly
+    answerable = [True] * 20 + [False] * 10
+    answered = [False] * 30
+    presence = [0.2 + 0.03 * i for i in range(20)] + [0.1 + 0.05 * i for i in range(10)]
+    t = training.choose_likely_threshold(answerable, answered, presence)
+    silent = sum(1 for can, p in zip(answerable, presence, strict=True) if can and p < t)
+    assert silent / 20 <= training.MAX_NONE_ON_ANSWERABLE
+    told = sum(1 for can, p in zip(answerable, presence, strict=True) if not can and p < t)
+    assert told >= 3  # the cut-off is as high as the promise allows, not the lowest
+
+
 def test_the_models_round_trip_through_json(tmp_path):
     model = ReaderModel(
         LogisticModel({"sent_all": 2.0}, -1.0),
@@ -84,6 +114,8 @@ def test_the_models_round_trip_through_json(tmp_path):
         LogisticModel({"top": 0.5}, 0.1),
         threshold=0.6,
         span_threshold=0.8,
+        presence=LogisticModel({"top": 0.3}, 0.0),
+        likely_threshold=0.4,
         metadata={"held_out": {}},
     )
     path = tmp_path / "model.json"
@@ -94,7 +126,11 @@ def test_the_models_round_trip_through_json(tmp_path):
 
 
 def test_cross_validation_reports_every_question_file_it_was_given():
-    report, _, span_threshold, _, threshold = training.cross_validate(examples())
+    report, _, decisions = training.cross_validate(examples())
     assert set(report) == {"dev.jsonl"}
     assert report["dev.jsonl"]["questions"] == 15
-    assert 0.0 < threshold < 1.0 and 0.0 < span_threshold <= 1.0
+    assert 0.0 < decisions.threshold < 1.0 and 0.0 < decisions.span_threshold <= 1.0
+    assert 0.0 < decisions.likely_threshold < 1.0
+    assert {"none_on_answerable", "none_on_unanswerable", "answer_precision"} <= set(
+        report["dev.jsonl"]
+    )

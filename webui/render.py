@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from assistant import Answer, Citation
+from assistant.records import TIER_LABELS, TIER_LIKELY
 
 SOURCES_HEADING = "出典"
 RELATED_HEADING = "関連する可能性のある箇所"
@@ -171,9 +172,40 @@ def scope_text(scope: Sequence[str]) -> str:
     return f"{SCOPE_LABEL}：{names}の中から探しました。"
 
 
+def marked_quote_html(citation: Citation) -> str:
+    """A quote's text, escaped, with its stated span (the fact the answer states) marked."""
+    mark = citation.mark
+    if mark is None:
+        return text_to_html(citation.text)
+    start, end = mark
+    text = citation.text
+    return (
+        text_to_html(text[:start])
+        + f'<mark class="ra-stated">{text_to_html(text[start:end])}</mark>'
+        + text_to_html(text[end:])
+    )
+
+
+def _record_html(answer: Answer, markers: set[int]) -> str:
+    """An answer the reader made, from its record: the lead line, then one line per quote
+    with its stated span marked."""
+    lines = [_answer_html(answer.lead, markers)]
+    for c in answer.citations:
+        marker = _answer_html(f"[{c.marker}]", markers)
+        lines.append(f'<span class="ra-quote">{marker} 「{marked_quote_html(c)}」</span>')
+    return "<br>".join(lines)
+
+
+def _tier_html(answer: Answer) -> str:
+    return (
+        f'<div class="ra-tier ra-tier-{answer.tier}">{html.escape(TIER_LABELS[answer.tier])}</div>'
+    )
+
+
 def render_answer(answer: Answer, scope: Sequence[str] = ()) -> str:
-    """The final message: answer (or abstention notice) with its sources. ``scope``: the
-    titles of the reports the question was restricted to, said under the answer."""
+    """The final message: its tier (回答 / 該当しそうな記述 / 見つかりません), the answer (or
+    the notice that the reports are silent) with its sources. ``scope``: the titles of the
+    reports the question was restricted to, said under the answer."""
     notice = f'<div class="ra-notice">{text_to_html(answer.notice)}</div>' if answer.notice else ""
     scoped = scope_text(scope)
     scope_html = f'<div class="ra-scope">{text_to_html(scoped)}</div>' if scoped else ""
@@ -181,6 +213,7 @@ def render_answer(answer: Answer, scope: Sequence[str] = ()) -> str:
     if answer.abstained:
         return (
             '<div class="ra-msg ra-abstained">'
+            f"{_tier_html(answer) if answer.lead else ''}"
             f'<div class="ra-answer">{text_to_html(answer.answer)}</div>'
             f"{notice}{scope_html}"
             f"{render_source_list(answer.related, RELATED_HEADING, numbered=False)}"
@@ -190,9 +223,16 @@ def render_answer(answer: Answer, scope: Sequence[str] = ()) -> str:
     method = ANSWERED_BY_LABELS.get(answer.answered_by, "")
     method_html = f'<div class="ra-method">{html.escape(method)}</div>' if method else ""
     pending = " ra-pending" if answer.pending else ""
+    hedged = " ra-likely" if answer.tier == TIER_LIKELY else ""
+    body = (
+        _record_html(answer, markers)
+        if answer.lead and answer.answered_by == "extractive"
+        else _answer_html(answer.answer, markers)
+    )
     return (
-        f'<div class="ra-msg{pending}">'
-        f'<div class="ra-answer">{_answer_html(answer.answer, markers)}</div>'
+        f'<div class="ra-msg{pending}{hedged}">'
+        f"{_tier_html(answer)}"
+        f'<div class="ra-answer">{body}</div>'
         f"{notice}{scope_html}"
         f"{render_source_list(answer.citations, SOURCES_HEADING)}"
         f"{method_html}{copy}"

@@ -20,6 +20,10 @@ from assistant.evaluation.metrics import EvaluationResult, QuestionResult  # noq
 from assistant.evaluation.outcomes import OUTCOMES  # noqa: E402
 
 BAR_METRICS = (
+    ("evidence_at_1", "evidence\n@1"),
+    ("answer_precision", "answer\nprecision"),
+    ("none_on_answerable", "not found,\nanswerable\n(lower=better)"),
+    ("none_on_unanswerable", "not found,\nunanswerable"),
     ("answer_accuracy", "answer\naccuracy"),
     ("wrong_answer_rate", "wrong\nanswers\n(lower=better)"),
     ("abstention_accuracy", "abstention\naccuracy"),
@@ -31,7 +35,7 @@ BAR_METRICS = (
     ("citation_validity", "citation\nvalidity"),
     ("char_f1", "char F1"),
 )
-LOWER_IS_BETTER = {"false_abstention_rate", "wrong_answer_rate"}
+LOWER_IS_BETTER = {"false_abstention_rate", "wrong_answer_rate", "none_on_answerable"}
 OURS_COLOUR, LOWER_IS_BETTER_COLOUR, BASELINE_COLOUR = "#4c72b0", "#c44e52", "#b0b0b0"
 GRID_COLUMNS = 20  # cells per row of the outcome grid; longer types wrap
 
@@ -39,17 +43,39 @@ GRID_COLUMNS = 20  # cells per row of the outcome grid; longer types wrap
 def draw_chart(result: EvaluationResult, path: Path, *, baseline: dict | None = None) -> None:
     rows = _grid_rows(result.questions)
     grid_height = 0.45 * max(len(rows), 1) + 1.2
-    figure, (bars, grid) = plt.subplots(
-        2,
-        1,
-        figsize=(12, 4.6 + grid_height),
+    figure, axes = plt.subplot_mosaic(
+        [["bars", "curve"], ["grid", "grid"]],
+        figsize=(15, 4.6 + grid_height),
         height_ratios=[4.6, grid_height],
+        width_ratios=[3.2, 1],
         layout="constrained",
     )
-    _draw_metric_bars(bars, result, baseline)
-    _draw_outcome_grid(grid, rows, result.questions)
+    _draw_metric_bars(axes["bars"], result, baseline)
+    _draw_risk_coverage(axes["curve"], result.overall.get("risk_coverage") or [])
+    _draw_outcome_grid(axes["grid"], rows, result.questions)
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _draw_risk_coverage(axes, curve: list[dict]) -> None:
+    """Precision against coverage as the answer threshold moves (every question answered
+    at the right end): where to set the cut-off for the precision users need."""
+    axes.set_title("precision vs coverage", fontsize=10, loc="left")
+    axes.set_xlabel("coverage (share of questions answered)", fontsize=8)
+    axes.set_ylabel("precision of the answers given", fontsize=8)
+    axes.set_xlim(0, 1.02)
+    axes.set_ylim(0, 1.05)
+    axes.grid(alpha=0.3)
+    if not curve:
+        axes.text(0.5, 0.5, "n/a", ha="center", va="center")
+        return
+    axes.plot(
+        [p["coverage"] for p in curve],
+        [p["precision"] for p in curve],
+        marker="o",
+        markersize=3,
+        color=OURS_COLOUR,
+    )
 
 
 def _draw_metric_bars(axes, result: EvaluationResult, baseline: dict | None) -> None:

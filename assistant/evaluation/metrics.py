@@ -32,7 +32,7 @@ from assistant.evaluation.outcomes import (
     WRONG,
 )
 from assistant.evaluation.questions import Question
-from assistant.records import Answer, Citation, Passage
+from assistant.records import TIER_ANSWER, TIER_LIKELY, TIER_NONE, TIERS, Answer, Citation, Passage
 
 _WHITESPACE = re.compile(r"\s+")
 _MARKER = re.compile(r"\[\d+\]")  # a citation marker, e.g. [1]
@@ -94,17 +94,57 @@ def evidence_rank(evidence: str, passages: Sequence[Passage], k: int) -> int | N
     return None
 
 
-def is_answer_correct(question: Question, answer: Answer) -> bool:
-    """Answerable, not abstained, and the answer's statement contains one of ``expect_any``
-    and all of ``expect_all``. The statement, not the quotes under it: a wrong statement
-    (「フランスローヌ=アルプ地域圏です。」) is not rescued by a quoted passage that happens to
-    mention the right answer (「パリ」) somewhere."""
-    if question.unanswerable or answer.abstained:
+def holds_expected(question: Question, text: str) -> bool:
+    """``text`` contains one of ``expect_any`` and all of ``expect_all`` (normalised)."""
+    if question.unanswerable:
         return False
-    text = normalize(answer_statement(answer.answer))
+    text = normalize(text)
     if question.expect_any and not any(normalize(e) in text for e in question.expect_any):
         return False
     return all(normalize(e) in text for e in question.expect_all)
+
+
+def shown_statement(answer: Answer) -> str:
+    """What an answer states, from its record: the stated span, else a generated answer's
+    text without its quotes, else the quoted sentences (a quoting answer states them)."""
+    if answer.stated:
+        return answer.stated
+    if answer.answered_by == "llm" or not answer.lead:  # not the reader's: only its text
+        return answer_statement(answer.answer)
+    return "".join(c.text for c in answer.citations)
+
+
+def first_evidence(answer: Answer) -> str:
+    """The first thing a user reads as the answer: the statement when there is one, else
+    the first quote (for a "not found", the first related passage)."""
+    if answer.stated:
+        return answer.stated
+    if not answer.abstained and (answer.answered_by == "llm" or not answer.lead):
+        return answer_statement(answer.answer)
+    best = answer.best_quote
+    return best.text if best is not None else ""
+
+
+def is_answer_correct(question: Question, answer: Answer) -> bool:
+    """Answerable, answered as sure (tier ``answer``), and the answer's statement contains
+    one of ``expect_any`` and all of ``expect_all``. The statement, not the quotes under it:
+    a wrong statement (「フランスローヌ=アルプ地域圏です。」) is not rescued by a quoted passage
+    that happens to mention the right answer (「パリ」) somewhere. A hedged answer
+    (``likely``) is never counted right here: it is measured by ``evidence_at_1``."""
+    if question.unanswerable or answer.tier != TIER_ANSWER:
+        return False
+    return holds_expected(question, shown_statement(answer))
+
+
+def is_statement_exact(question: Question, statement: str) -> bool:
+    """A short statement that is the asked fact: it holds the expected answer, and at least
+    half of its characters are the expected answer's (nothing of another fact beside it)."""
+    if not statement or not holds_expected(question, statement):
+        return False
+    reference = Counter(_content_characters(reference_answer(question)))
+    stated = Counter(_content_characters(statement))
+    shared = sum((stated & reference).values())
+    return shared >= 0.5 * max(1, sum(stated.values()))
 
 
 def is_citation_valid(citation: Citation, stored_text: str | None) -> bool:
@@ -150,6 +190,17 @@ class QuestionResult:
     valid_citations: int
     char_f1: float | None  # None for unanswerable questions
     latency_ms: float
+    tier: str = TIER_ANSWER  # answer / likely / none (none exactly when abstained)
+    # the first sentence or statement shown holds the answer (tiers answer and likely;
+    # None for unanswerable questions)
+    evidence_at_1: bool | None = None
+    # the reader's first evidence holds the answer whatever the tier (for the risk-coverage
+    # curve: what answering at a lower threshold would have shown)
+    best_holds: bool | None = None
+    confidence: float = 0.0  # the reader's P(right), the answer decision's score
+    typed: bool = False  # the question asks for a typed fact (a date, a count, a name...)
+    statement: str = ""  # the stated span, "" when the answer quotes
+    statement_exact: bool | None = None  # None without a statement or for unanswerable
     timings_ms: dict[str, float] = field(default_factory=dict)
     llm_rejected: bool = False  # a generated answer failed the grounding check
     stated: bool = False  # the answer states a span (a date, a count, a name) before its quote
@@ -161,11 +212,15 @@ class QuestionResult:
 
     @property
     def outcome(self) -> str:
-        """One word for charts and reports."""
+        """One word for charts and reports. A hedged answer (tier ``likely``) is a success
+        when its first sentence holds the answer (answerable) and, as the honest
+        "probably this passage" it is, never counted as answering an unanswerable question."""
         if self.unanswerable:
-            return ABSTAINED_CORRECTLY if self.abstained else ANSWERED_UNANSWERABLE
+            return ANSWERED_UNANSWERABLE if self.tier == TIER_ANSWER else ABSTAINED_CORRECTLY
         if self.abstained:
             return FALSE_ABSTENTION
+        if self.tier == TIER_LIKELY:
+            return CORRECT if self.evidence_at_1 else WRONG
         return CORRECT if self.answer_correct else WRONG
 
     @property
@@ -213,6 +268,19 @@ def score_question(
         valid_citations=sum(validity),
         char_f1=_answer_f1(question, answer) if answerable else None,
         latency_ms=latency_ms,
+        tier=answer.tier,
+        evidence_at_1=(
+            (not answer.abstained and holds_expected(question, first_evidence(answer)))
+            if answerable
+            else None
+        ),
+        best_holds=holds_expected(question, first_evidence(answer)) if answerable else None,
+        confidence=answer.support,
+        typed=asks_typed_fact(answer.question_type),
+        statement=answer.stated,
+        statement_exact=(
+            is_statement_exact(question, answer.stated) if answerable and answer.stated else None
+        ),
         timings_ms=dict(answer.timings_ms),
         citation_details=[
             _citation_record(c, ok) for c, ok in zip(answer.citations, validity, strict=True)
@@ -233,7 +301,16 @@ def _cites_evidence(question: Question, answer: Answer, stored: dict[str, str | 
 def _answer_f1(question: Question, answer: Answer) -> float:
     if answer.abstained:
         return 0.0
-    return char_f1(answer_statement(answer.answer), reference_answer(question))
+    return char_f1(shown_statement(answer), reference_answer(question))
+
+
+def asks_typed_fact(question_type: str) -> bool:
+    """The reader's question kind asks for a fact a short statement can give (its handler
+    phrases spans rather than quoting sentences)."""
+    from assistant.reader.handlers import BY_NAME
+
+    handler = BY_NAME.get(str(question_type))
+    return handler is not None and not handler.quotes
 
 
 def _citation_record(citation: Citation, valid: bool) -> dict:
@@ -283,11 +360,14 @@ def summarize(results: Sequence[QuestionResult], *, llm_enabled: bool = False) -
         "n_unanswerable": len(unanswerable),
         "answer_accuracy": _mean(r.answer_correct for r in answerable),
         # confident errors: answerable, answered, not right (worse than an abstention)
-        "wrong_answer_rate": _mean((not r.abstained) and not r.answer_correct for r in answerable),
+        # (a hedged answer, tier likely, says it is unsure: it is not a confident error)
+        "wrong_answer_rate": _mean(
+            r.tier == TIER_ANSWER and not r.answer_correct for r in answerable
+        ),
         "abstention_accuracy": _mean(r.abstained for r in unanswerable),
         "false_abstention_rate": _mean(r.abstained for r in answerable),
         # answers stating a short span (the rest quote the sentence that holds the answer)
-        "stated_answer_share": _mean(r.stated for r in answerable if not r.abstained),
+        "stated_answer_share": _mean(r.stated for r in answerable if r.tier == TIER_ANSWER),
         **retrieval_metrics([r.evidence_rank for r in with_evidence]),
         "context_chars": _mean(sum(len(p["text"]) for p in r.retrieved) for r in with_evidence),
         "cited_evidence_rate": _mean(r.cited_evidence for r in with_evidence if not r.abstained),
@@ -295,6 +375,7 @@ def summarize(results: Sequence[QuestionResult], *, llm_enabled: bool = False) -
             sum(r.valid_citations for r in results), sum(r.citations for r in results)
         ),
         "char_f1": _mean(r.char_f1 for r in answerable),
+        **tier_metrics(results),
         **latency_metrics(latencies),
         "answered_by": dict(Counter(r.answered_by for r in results)),
     }
@@ -303,6 +384,57 @@ def summarize(results: Sequence[QuestionResult], *, llm_enabled: bool = False) -
         summary["llm_rejection_rate"] = _mean(r.llm_rejected for r in checked)
         summary["llm_fallback_rate"] = _mean(_fell_back(r) for r in results)
     return summary
+
+
+def tier_metrics(results: Sequence[QuestionResult]) -> dict:
+    """What users meet, per tier (issue 25): the first evidence shown, how often each tier
+    is given and how often it is right, "not found" on both kinds of question, and the short
+    statements. ``answer_precision`` counts an unanswerable question answered as wrong."""
+    answerable = [r for r in results if not r.unanswerable]
+    unanswerable = [r for r in results if r.unanswerable]
+    by_tier = {tier: [r for r in results if r.tier == tier] for tier in TIERS}
+    answered = by_tier[TIER_ANSWER]
+    typed_answers = [r for r in answerable if r.tier == TIER_ANSWER and r.typed]
+    stated = [r for r in typed_answers if r.statement]
+    return {
+        "evidence_at_1": _mean(r.evidence_at_1 for r in answerable),
+        "tiers": {tier: len(group) for tier, group in by_tier.items()},
+        "answer_coverage": _mean(r.tier == TIER_ANSWER for r in answerable),
+        "answer_precision": _mean(bool(r.answer_correct) for r in answered),
+        "likely_precision": _mean(bool(r.evidence_at_1) for r in by_tier[TIER_LIKELY]),
+        "none_on_answerable": _mean(r.tier == TIER_NONE for r in answerable),
+        "none_on_unanswerable": _mean(r.tier == TIER_NONE for r in unanswerable),
+        "answer_on_unanswerable": _mean(r.tier == TIER_ANSWER for r in unanswerable),
+        "typed_stated_share": _mean(bool(r.statement) for r in typed_answers),
+        "statement_exact_match": _mean(r.statement_exact for r in stated),
+        "risk_coverage": risk_coverage(results),
+    }
+
+
+def risk_coverage(results: Sequence[QuestionResult], points: int = 20) -> list[dict]:
+    """Precision against coverage as the answer threshold moves: answering the questions of
+    confidence >= t, how many are answered (coverage, of all questions) and how many of
+    those have the reader's first evidence right (an unanswerable question answered is
+    wrong). One point per distinct cut at about ``points`` coverage steps."""
+    ranked = sorted(results, key=lambda r: -r.confidence)
+    if not ranked:
+        return []
+    curve, right = [], 0
+    step = max(1, len(ranked) // points)
+    for count, result in enumerate(ranked, start=1):
+        right += bool(result.best_holds)
+        last = count == len(ranked)
+        if count % step == 0 or last:
+            if not last and ranked[count].confidence == result.confidence:
+                continue  # a cut between equal confidences cannot be made
+            curve.append(
+                {
+                    "threshold": round(result.confidence, 4),
+                    "coverage": round(count / len(ranked), 4),
+                    "precision": round(right / count, 4),
+                }
+            )
+    return curve
 
 
 def retrieval_metrics(ranks: Sequence[int | None]) -> dict:

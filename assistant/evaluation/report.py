@@ -16,6 +16,15 @@ from assistant.evaluation.outcomes import OUTCOMES
 
 # the headline metrics, in the order people read them
 OVERALL_METRICS = (
+    "evidence_at_1",
+    "answer_precision",
+    "answer_coverage",
+    "likely_precision",
+    "none_on_answerable",
+    "none_on_unanswerable",
+    "answer_on_unanswerable",
+    "statement_exact_match",
+    "typed_stated_share",
     "answer_accuracy",
     "wrong_answer_rate",
     "abstention_accuracy",
@@ -69,6 +78,9 @@ def format_table(
         "",
     ]
     lines += _key_value_table(result.overall, OVERALL_METRICS)
+    tiers = result.overall.get("tiers") or {}
+    if tiers:
+        lines.append(f"{'tiers':<24}" + ", ".join(f"{k} {v}" for k, v in tiers.items()))
     for name in LLM_METRICS:
         if name in result.overall:
             lines.append(f"{name:<24}{format_value('', result.overall[name])}")

@@ -21,7 +21,7 @@ reports held apart for validation (``assistant.reader.training``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.citations import citation_for, quote_lines
 from assistant.interfaces import Reader
@@ -34,12 +34,13 @@ from assistant.reader.features import (
 from assistant.reader.handlers import BY_NAME, phrase
 from assistant.reader.model import ReaderModel, load_model, sigmoid
 from assistant.reader.question import QuestionAnalysis, analyse
-from assistant.records import ABSTENTION, Answer, Citation, Passage
+from assistant.records import ABSTENTION, LIKELY_INTRO, Answer, Citation, Passage
 
 __all__ = ["LearnedReader", "Reader", "Reading", "SENTENCE_INTRO"]
 
 SENTENCE_INTRO = "資料には次のように記載されています。"
 MAX_RELATED = 3
+MAX_LIKELY = 3  # candidates a hedged answer shows, the reader's best first
 # Spans are looked for in the sentences at least this share as likely as the best one, at
 # most this many: the span model may prefer a second sentence that states the asked kind.
 SPAN_SENTENCE_SHARE = 0.5
@@ -81,6 +82,7 @@ class Reading:
     span: Scored | None
     span_sentence: Scored | None
     confidence: float = 0.0
+    presence: float = 0.0  # P(the reports state what is asked at all)
 
     def passage_scores(self) -> list[float]:
         """Each passage's best sentence probability: how well the passage answers."""
@@ -124,8 +126,12 @@ class LearnedReader:
             reading.span, reading.span_sentence = self._best_span(groups, sentences)
         best = sentences[0]
         runner_up = _runner_up(passages, sentences)
-        reading.confidence = model.answerability.probability(
-            answerability_features(analysis.kind, best.logit, runner_up, features_of[id(best)])
+        decision = answerability_features(
+            analysis.kind, best.logit, runner_up, features_of[id(best)]
+        )
+        reading.confidence = model.answerability.probability(decision)
+        reading.presence = (
+            model.presence.probability(decision) if model.presence is not None else 0.0
         )
         return reading
 
@@ -164,43 +170,106 @@ class LearnedReader:
         similarity: SentenceSimilarity | None = None,
         *,
         threshold: float | None = None,
+        likely_threshold: float | None = None,
     ) -> Answer:
-        return self.answer_reading(self.read(question, passages, similarity), threshold=threshold)
+        return self.answer_reading(
+            self.read(question, passages, similarity),
+            threshold=threshold,
+            likely_threshold=likely_threshold,
+        )
 
-    def answer_reading(self, reading: Reading, *, threshold: float | None = None) -> Answer:
-        """The answer to what ``read`` found: the stated span or quoted sentence, or an
-        abstention when the answer is unlikely to be right."""
+    def answer_reading(
+        self,
+        reading: Reading,
+        *,
+        threshold: float | None = None,
+        likely_threshold: float | None = None,
+    ) -> Answer:
+        """The answer to what ``read`` found, in one of three tiers: ``answer`` (the stated
+        span or the quoted sentence) when P(right) reaches ``threshold``; else ``likely``
+        (the best candidates, the best first, said to be uncertain) when P(the reports state
+        it) reaches ``likely_threshold``; else ``none`` with related passages. The
+        thresholds default to the model's, chosen by cross-validation."""
         passages = reading.passages
         threshold = self.model.threshold if threshold is None else threshold
+        if likely_threshold is None:
+            likely_threshold = self.model.likely_threshold
         ranked = reading.sentences
-        if not ranked or reading.confidence < threshold:
+        if not ranked:
             return self._abstain(reading, passages, ranked)
+        if reading.confidence >= threshold:
+            return self._answer(reading, passages, ranked)
+        if self.model.presence is not None and reading.presence >= likely_threshold:
+            return self._likely(reading, passages, ranked)
+        return self._abstain(reading, passages, ranked)
+
+    def _answer(
+        self, reading: Reading, passages: Sequence[Passage], ranked: list[Scored]
+    ) -> Answer:
         best = ranked[0]
         span = reading.span
         if span is not None and span.probability >= self.model.span_threshold:
             statement = phrase(reading.question, span.candidate)
-            citations = [_sentence_citation(passages, reading.span_sentence, 1)]
+            citations = [_sentence_citation(passages, reading.span_sentence, 1, span)]
             lead, stated = f"{statement}[1]", _statement_core(statement)
         else:
-            citations = self._quotes(passages, ranked, best)
+            citations = self._quotes(passages, ranked, best, reading.span)
             lead, stated = SENTENCE_INTRO, ""
         return Answer(
             answer=f"{lead}\n{quote_lines(citations)}",
             abstained=False,
+            lead=lead,
             citations=citations,
             question_type=reading.question.kind,
             retrieved=list(passages),
             support=round(reading.confidence, 4),
+            answerable=round(reading.presence, 4),
             stated=stated,
         )
 
+    def _likely(
+        self, reading: Reading, passages: Sequence[Passage], ranked: list[Scored]
+    ) -> Answer:
+        """The reader's best sentences (its ranking, not retrieval order), each distinct, the
+        span it would state marked in the one it comes from."""
+        chosen: list[Scored] = []
+        seen: set[str] = set()
+        for item in ranked:
+            if item.names_held != ranked[0].names_held:
+                break
+            if item.candidate.sentence.normalized in seen:
+                continue
+            seen.add(item.candidate.sentence.normalized)
+            chosen.append(item)
+            if len(chosen) == MAX_LIKELY:
+                break
+        citations = [
+            _sentence_citation(passages, item, number, _span_in(reading, item))
+            for number, item in enumerate(chosen, start=1)
+        ]
+        return Answer(
+            answer=f"{LIKELY_INTRO}\n{quote_lines(citations)}",
+            abstained=False,
+            hedged=True,
+            lead=LIKELY_INTRO,
+            citations=citations,
+            question_type=reading.question.kind,
+            retrieved=list(passages),
+            support=round(reading.confidence, 4),
+            answerable=round(reading.presence, 4),
+        )
+
     def _quotes(
-        self, passages: Sequence[Passage], ranked: list[Scored], best: Scored
+        self,
+        passages: Sequence[Passage],
+        ranked: list[Scored],
+        best: Scored,
+        span: Scored | None = None,
     ) -> list[Citation]:
         """The best sentence, and a second one of the same passage nearly as likely (why/how
         answers often take two). Never another passage's: another report's sentence would
-        make the answer depend on what else is indexed."""
-        citations = [_sentence_citation(passages, best, 1)]
+        make the answer depend on what else is indexed. ``span`` is marked where it lies."""
+        citations = [_sentence_citation(passages, best, 1, _inside(span, best))]
         for item in ranked[1:]:
             if item.probability < _SECOND_QUOTE_SHARE * best.probability:
                 break
@@ -218,10 +287,12 @@ class LearnedReader:
         return Answer(
             answer=ABSTENTION,
             abstained=True,
+            lead=ABSTENTION,
             related=_related(passages, ranked),
             question_type=reading.question.kind,
             retrieved=list(passages),
             support=round(reading.confidence, 4),
+            answerable=round(reading.presence, 4),
         )
 
 
@@ -236,22 +307,40 @@ def _runner_up(passages: Sequence[Passage], sentences: list[Scored]) -> float | 
     return None
 
 
-def _sentence_citation(passages: Sequence[Passage], item: Scored, marker: int) -> Citation:
+def _sentence_citation(
+    passages: Sequence[Passage], item: Scored, marker: int, span: Scored | None = None
+) -> Citation:
+    """The sentence of ``item`` quoted, with ``span`` (a span candidate inside it) marked."""
     sentence = item.candidate.sentence
-    return citation_for(passages[item.passage_index], sentence.start, sentence.end, marker)
+    citation = citation_for(passages[item.passage_index], sentence.start, sentence.end, marker)
+    found = span.candidate.span if span is not None else None
+    if found is None or not (sentence.start <= found.start < found.end <= sentence.end):
+        return citation
+    return replace(citation, mark_start=found.start, mark_end=found.end)
+
+
+def _inside(span: Scored | None, item: Scored) -> Scored | None:
+    """``span`` when it lies in ``item``'s sentence, else None."""
+    if span is None or span.passage_index != item.passage_index:
+        return None
+    return span if span.candidate.sentence == item.candidate.sentence else None
+
+
+def _span_in(reading: Reading, item: Scored) -> Scored | None:
+    """The span the reader would state, when it lies in ``item``'s sentence."""
+    return _inside(reading.span, item)
 
 
 def _related(passages: Sequence[Passage], ranked: list[Scored]) -> list[Citation]:
-    """The best sentence of each of the first few distinct passages, in retrieval order."""
-    best_by_passage: dict[int, Scored] = {}
-    for item in ranked:
-        best_by_passage.setdefault(item.passage_index, item)
+    """The best sentence of each of the first few distinct passages, in the reader's order
+    (the passage whose sentence it ranks highest first)."""
     related: list[Citation] = []
+    seen_passages: set[int] = set()
     seen: set[str] = set()
-    for index in sorted(best_by_passage):
-        item = best_by_passage[index]
-        if item.candidate.sentence.normalized in seen:
+    for item in ranked:
+        if item.passage_index in seen_passages or item.candidate.sentence.normalized in seen:
             continue
+        seen_passages.add(item.passage_index)
         seen.add(item.candidate.sentence.normalized)
         related.append(_sentence_citation(passages, item, len(related) + 1))
         if len(related) == MAX_RELATED:

@@ -135,6 +135,9 @@ def _periods_asked(question: QuestionAnalysis) -> tuple[str, ...]:
 # --------------------------------------------------------------------------------------
 
 HANDLERS: tuple[Handler, ...] = (
+    # 「要点は？」「どんな報告書？」: answered by an overview of the report
+    # (assistant/overview.py), not by one sentence
+    Handler("overview", (SENTENCE,)),
     Handler("why", (SENTENCE,)),
     Handler("how", (SENTENCE,)),
     Handler("naming", ("organisation_abbreviated",), phrase_naming),

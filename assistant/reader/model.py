@@ -53,28 +53,36 @@ class LogisticModel:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """Three fitted models and the two cut-offs chosen for them by cross-validation.
+    """Four fitted models and the three cut-offs chosen for them by cross-validation.
 
     ``sentence`` scores how likely a sentence holds the answer (it ranks the sentences);
     ``span`` how likely a span of the best sentences states it (below ``span_threshold`` the
     sentence is quoted instead); ``answerability`` how likely the answer so chosen is right
-    (below ``threshold`` the reader abstains)."""
+    (at ``threshold`` or above the reader answers: tier ``answer``); ``presence`` how likely
+    the reports state what is asked at all (below ``likely_threshold``, and not sure enough
+    to answer, the reader says the reports are silent: tier ``none``; above it, tier
+    ``likely``). A model without ``presence`` never hedges."""
 
     sentence: LogisticModel
     span: LogisticModel
     answerability: LogisticModel
     threshold: float
     span_threshold: float
+    presence: LogisticModel | None = None
+    likely_threshold: float = 1.0
     metadata: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
+        presence = {} if self.presence is None else {"presence": self.presence.to_dict()}
         return {
             "threshold": round(self.threshold, 4),
+            "likely_threshold": round(self.likely_threshold, 4),
             "span_threshold": round(self.span_threshold, 4),
             **self.metadata,
             "sentence": self.sentence.to_dict(),
             "span": self.span.to_dict(),
             "answerability": self.answerability.to_dict(),
+            **presence,
         }
 
     def write(self, path: Path = MODEL_FILE) -> None:
@@ -82,13 +90,24 @@ class ReaderModel:
 
     @classmethod
     def from_dict(cls, data: dict) -> ReaderModel:
-        known = ("threshold", "span_threshold", "sentence", "span", "answerability")
+        known = (
+            "threshold",
+            "span_threshold",
+            "likely_threshold",
+            "sentence",
+            "span",
+            "answerability",
+            "presence",
+        )
+        presence = data.get("presence")
         return cls(
             sentence=LogisticModel.from_dict(data["sentence"]),
             span=LogisticModel.from_dict(data["span"]),
             answerability=LogisticModel.from_dict(data["answerability"]),
             threshold=float(data["threshold"]),
             span_threshold=float(data["span_threshold"]),
+            presence=LogisticModel.from_dict(presence) if presence else None,
+            likely_threshold=float(data.get("likely_threshold", 1.0)),
             metadata={k: v for k, v in data.items() if k not in known},
         )
 

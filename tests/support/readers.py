@@ -24,7 +24,14 @@ class LeadSentenceReader:
     def read(self, question: str, passages: Sequence[Passage], similarity=None) -> LeadReading:
         return LeadReading(list(passages))
 
-    def answer_reading(self, reading: LeadReading) -> Answer:
+    def answer_reading(
+        self,
+        reading: LeadReading,
+        *,
+        threshold: float | None = None,
+        likely_threshold: float | None = None,
+    ) -> Answer:
+        """Always sure: it has no confidence to compare with the cut-offs."""
         if not reading.passages:
             return Answer(answer=ABSTENTION, abstained=True)
         passage = reading.passages[0]
