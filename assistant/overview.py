@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from assistant.citations import citation_for, quote_lines
 from assistant.records import Answer, Citation, Passage
 from ingest.chunking import split_sentences
-from ingest.japanese import HIRAGANA
+from ingest.japanese import CLOSING_BRACKETS, HIRAGANA, SENTENCE_ENDS
 from ingest.records import Chunk
 
 OVERVIEW_KIND = "overview"
@@ -67,7 +67,9 @@ def outline(chunks: Sequence[Chunk], points: int) -> list[tuple[Chunk, int, int]
 
 
 def _tells(sentence: str) -> bool:
-    return len(sentence) >= MIN_SENTENCE_CHARS and bool(_HIRAGANA.search(sentence))
+    """A written sentence (it ends like one: a date line or a list of members does not)."""
+    ended = sentence.rstrip(CLOSING_BRACKETS).endswith(tuple(SENTENCE_ENDS))
+    return ended and len(sentence) >= MIN_SENTENCE_CHARS and bool(_HIRAGANA.search(sentence))
 
 
 def overview_answer(question: str, chunks: Sequence[Chunk]) -> Answer | None:

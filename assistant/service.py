@@ -174,7 +174,7 @@ class Assistant:
             return
         t0 = time.perf_counter()
         extractive, passages = self._read(query, pool, query_vector)
-        overview = self._overview(query, extractive, passages)
+        overview = self._overview(query, extractive, pool)
         if overview is not None:
             extractive = overview
         shown = (
@@ -233,18 +233,19 @@ class Assistant:
         answer.retrieved = passages
         return answer, passages
 
-    def _overview(self, query: str, read: Answer, passages: list[Passage]) -> Answer | None:
-        """For an overview question (「要点は？」), the outline of the report in question,
-        quoted sentence by sentence; None for any other question."""
+    def _overview(self, query: str, read: Answer, pool: list[Passage]) -> Answer | None:
+        """For an overview question (「要点は？」), the outline of the report in question (the
+        pool puts the passages naming what the question names first), quoted sentence by
+        sentence; None for any other question."""
         if read.question_type != OVERVIEW_KIND:
             return None
-        source = report_in_question(passages)
+        source = report_in_question(pool)
         if source is None:
             return None
         answer = overview_answer(query, self.keyword_index.chunks_of(source))
         if answer is None:
             return None
-        answer.retrieved = list(passages)
+        answer.retrieved = [p for p in pool if p.chunk.source == source][: self.settings.top_k]
         return verify_citations(answer)
 
     def _forget_collection(self) -> None:

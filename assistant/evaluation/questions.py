@@ -23,6 +23,8 @@ _FIELD_TYPES: dict[str, tuple[type, str]] = {
     "type": (str, "文字列"),
     "paraphrase": (bool, " true または false "),
     "note": (str, "文字列"),
+    # the earlier turns of a conversation, oldest first: the question is a follow-up
+    "context": (list, "文字列のリスト（前の質問を古い順に）"),
 }
 ALLOWED_FIELDS = tuple(_FIELD_TYPES)
 REQUIRED_FIELDS = ("id", "question")
@@ -46,6 +48,7 @@ class Question:
     type: str = ""
     paraphrase: bool = False
     note: str = ""
+    context: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first
     file: str = ""  # where it was read from, for messages and the report
     line: int = 0
 
@@ -175,6 +178,7 @@ def _build_question(record: dict, path: Path, line: int, where: str) -> Question
         type=record.get("type", "").strip(),
         paraphrase=record.get("paraphrase", False),
         note=record.get("note", ""),
+        context=tuple(q.strip() for q in record.get("context", ())),
         file=str(path),
         line=line,
     )

@@ -37,7 +37,8 @@ def evaluate(
     progress: Progress | None = None,
     warm_up: bool = True,
 ) -> EvaluationResult:
-    """Ask each question with an empty history and score it against its expectations.
+    """Ask each question (after the earlier turns of its conversation, if any: ``context``)
+    and score it against its expectations.
 
     ``k``: how many of the retrieved passages count for recall/MRR. ``chunk_text`` returns the
     stored text of a chunk id, to check citations against what is stored (after the chunks
@@ -56,7 +57,8 @@ def evaluate(
         assistant.ask(questions[0].question, history=())
     results = []
     for index, question in enumerate(questions, start=1):
-        answer, latency_ms = _timed_ask(assistant, question.question)
+        history = conversation_before(assistant, question)
+        answer, latency_ms = _timed_ask(assistant, question.question, history)
         lookup = _lookup_with_retrieved(answer, chunk_text)
         result = score_question(question, answer, latency_ms=latency_ms, k=k, chunk_text=lookup)
         results.append(result)
@@ -71,9 +73,22 @@ def evaluate(
     )
 
 
-def _timed_ask(assistant: AnswersQuestions, question: str) -> tuple[Answer, float]:
+def conversation_before(
+    assistant: AnswersQuestions, question: Question
+) -> tuple[tuple[str, str], ...]:
+    """The turns a follow-up question (``context``) comes after, each asked as the chat
+    would, with the answer the user saw; () for a question asked on its own."""
+    history: tuple[tuple[str, str], ...] = ()
+    for earlier in question.context:
+        history += ((earlier, assistant.ask(earlier, history=history).answer),)
+    return history
+
+
+def _timed_ask(
+    assistant: AnswersQuestions, question: str, history: Sequence[tuple[str, str]] = ()
+) -> tuple[Answer, float]:
     started = time.perf_counter()
-    answer = assistant.ask(question, history=())
+    answer = assistant.ask(question, history=tuple(history))
     return answer, (time.perf_counter() - started) * 1000.0
 
 
