@@ -33,7 +33,7 @@ def place(citation: Citation) -> str:
 
 def answer_text(answer: Answer) -> str:
     """The whole answer for a terminal: tier, statement, marked quotes, sources."""
-    if not answer.lead:  # not the reader's (a generated answer, a message): its own text
+    if not answer.lead or answer.answered_by != "extractive":  # generated, or a message
         return "\n".join([f"［{TIER_LABELS[answer.tier]}］ {answer.answer}", *_sources(answer)])
     lines = [f"［{TIER_LABELS[answer.tier]}］ {answer.lead}"]
     if answer.tier == TIER_NONE:

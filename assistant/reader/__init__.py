@@ -231,12 +231,17 @@ class LearnedReader:
         self, reading: Reading, passages: Sequence[Passage], ranked: list[Scored]
     ) -> Answer:
         """The reader's best sentences (its ranking, not retrieval order), each distinct, the
-        span it would state marked in the one it comes from."""
+        span it would state marked in the one it comes from. Only the best sentence's report
+        supplies them: another report's sentence would make the answer depend on what else
+        is indexed."""
         chosen: list[Scored] = []
         seen: set[str] = set()
+        report = passages[ranked[0].passage_index].chunk.source
         for item in ranked:
             if item.names_held != ranked[0].names_held:
                 break
+            if passages[item.passage_index].chunk.source != report:
+                continue
             if item.candidate.sentence.normalized in seen:
                 continue
             seen.add(item.candidate.sentence.normalized)
