@@ -91,3 +91,30 @@ def citation_for(passage: Passage, start: int, end: int, marker: int) -> Citatio
 def quote_lines(citations: Sequence[Citation]) -> str:
     """One line per citation: ``[n] 「quoted text」``."""
     return "\n".join(f"[{c.marker}] 「{c.text}」" for c in citations)
+
+
+# A quote longer than this shows only the clauses around its marked span (the whole sentence
+# stays in the source card): 「７社」 should not take a 200-character sentence to read.
+CLAUSE_LIMIT = 80
+_CLAUSE_END = re.compile(r"[、，,；;]")
+
+
+def clause_bounds(citation: Citation, limit: int = CLAUSE_LIMIT) -> tuple[int, int]:
+    """The part of ``citation.text`` to show: the whole quote when short or unmarked, else
+    the clauses (between 、) that hold the marked span, widened clause by clause while they
+    fit in ``limit`` characters. Offsets into ``citation.text``."""
+    text, mark = citation.text, citation.mark
+    if mark is None or len(text) <= limit:
+        return 0, len(text)
+    cuts = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]
+    start = max(c for c in cuts if c <= mark[0])
+    end = min(c for c in cuts if c >= mark[1])
+    while True:
+        before = max((c for c in cuts if c < start), default=None)
+        after = min((c for c in cuts if c > end), default=None)
+        if after is not None and after - start <= limit:
+            end = after
+        elif before is not None and end - before <= limit:
+            start = before
+        else:
+            return start, end

@@ -7,6 +7,7 @@ parsed back: the record (``assistant.records.Answer``) is the answer.
 
 from __future__ import annotations
 
+from assistant.citations import clause_bounds
 from assistant.records import TIER_LABELS, TIER_NONE, Answer, Citation
 
 RELATED_HEADING = "関連する可能性のある箇所"
@@ -15,13 +16,17 @@ MARK_OPEN, MARK_CLOSE = "【", "】"
 
 
 def marked_quote(citation: Citation) -> str:
-    """The quoted text with its marked span (the stated fact) in 【】."""
+    """The quoted text with its marked span (the stated fact) in 【】; a long quote shows
+    only the clauses around it, cut with …."""
+    start, end = clause_bounds(citation)
+    text = citation.text
     mark = citation.mark
     if mark is None:
-        return citation.text
-    start, end = mark
-    text = citation.text
-    return f"{text[:start]}{MARK_OPEN}{text[start:end]}{MARK_CLOSE}{text[end:]}"
+        shown = text[start:end]
+    else:
+        a, b = mark
+        shown = f"{text[start:a]}{MARK_OPEN}{text[a:b]}{MARK_CLOSE}{text[b:end]}"
+    return f"{'…' if start > 0 else ''}{shown}{'…' if end < len(text) else ''}"
 
 
 def place(citation: Citation) -> str:

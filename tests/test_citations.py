@@ -76,3 +76,34 @@ def test_related_passages_of_an_abstention_are_checked_too():
     verified = verify_citations(abstention)
     assert verified.answer == ABSTENTION
     assert [(c.marker, c.text) for c in verified.related] == [(1, SECOND)]
+
+
+def test_a_long_quote_shows_the_clauses_around_its_marked_span():
+    from assistant.citations import CLAUSE_LIMIT, clause_bounds
+
+    text = (
+        "市内にも自発的に海外展開を考えられる企業が増え、アジアをはじめとする新興国市場への進出に"
+        "関心が集まっている一方で、各社がお持ちの高い技術を活かし、平成24年11月16日から25日に"
+        "かけて欧州ミッション団を派遣し、市内中小企業７社が参加しました。"
+    )
+    start = text.index("７社")
+    citation = Citation(
+        1,
+        "tsu.txt",
+        "t",
+        "",
+        None,
+        "c1",
+        text,
+        0,
+        len(text),
+        text,
+        mark_start=start,
+        mark_end=start + 2,
+    )
+    shown_start, shown_end = clause_bounds(citation)
+    shown = text[shown_start:shown_end]
+    assert "７社" in shown and len(shown) <= CLAUSE_LIMIT
+    assert shown.endswith("市内中小企業７社が参加しました。")
+    unmarked = Citation(1, "tsu.txt", "t", "", None, "c1", text, 0, len(text), text)
+    assert clause_bounds(unmarked) == (0, len(text))  # nothing to centre on: the whole quote

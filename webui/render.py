@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from assistant import Answer, Citation
+from assistant.citations import clause_bounds
 from assistant.records import TIER_LABELS, TIER_LIKELY
 
 SOURCES_HEADING = "出典"
@@ -173,17 +174,21 @@ def scope_text(scope: Sequence[str]) -> str:
 
 
 def marked_quote_html(citation: Citation) -> str:
-    """A quote's text, escaped, with its stated span (the fact the answer states) marked."""
+    """A quote's text, escaped, with its stated span (the fact the answer states) marked; a
+    long quote shows the clauses around it, cut with … (its source card shows it whole)."""
+    start, end = clause_bounds(citation)
+    text = citation.text
     mark = citation.mark
     if mark is None:
-        return text_to_html(citation.text)
-    start, end = mark
-    text = citation.text
-    return (
-        text_to_html(text[:start])
-        + f'<mark class="ra-stated">{text_to_html(text[start:end])}</mark>'
-        + text_to_html(text[end:])
-    )
+        shown = text_to_html(text[start:end])
+    else:
+        a, b = mark
+        shown = (
+            text_to_html(text[start:a])
+            + f'<mark class="ra-stated">{text_to_html(text[a:b])}</mark>'
+            + text_to_html(text[b:end])
+        )
+    return f"{'…' if start > 0 else ''}{shown}{'…' if end < len(text) else ''}"
 
 
 def _record_html(answer: Answer, markers: set[int]) -> str:
