@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from assistant.evaluation.questions import Question
 from assistant.names import names_of
-from assistant.records import Answer
+from assistant.records import TIER_ANSWER, TIER_LIKELY, Answer
 from assistant.spans import normalize
 
 
@@ -45,10 +45,20 @@ def unrelated(question: str, report_texts: Iterable[str]) -> bool:
 
 
 def same_answer(before: Answer, after: Answer) -> bool:
-    """The same abstention, or the same words and the same quoted sentences."""
-    if before.abstained or after.abstained:
-        return before.abstained == after.abstained
-    return before.answer == after.answer
+    """The same tier; a sure answer in the same words with the same quoted sentences; a
+    hedged one with the same first candidate (what a user reads first)."""
+    if before.tier != after.tier:
+        return False
+    if before.tier == TIER_ANSWER:
+        return before.answer == after.answer
+    if before.tier == TIER_LIKELY:
+        return _first_quote(before) == _first_quote(after)
+    return True
+
+
+def _first_quote(answer: Answer) -> str:
+    best = answer.best_quote
+    return best.text if best is not None else ""
 
 
 def compare(
@@ -57,21 +67,29 @@ def compare(
     after: Mapping[str, Answer],
     added_texts: Sequence[str],
 ) -> StabilityResult:
-    """Compare the answers given before and after reports with ``added_texts`` were added."""
+    """Compare the answers given before and after reports with ``added_texts`` were added.
+
+    A question that names nothing at all (「現地で商談相手になった企業の数は？」) is about
+    whichever report speaks of it: in a larger index another report may rightly offer the
+    better candidate, which is what a hedged answer says. Such a question is compared only
+    when it got a sure answer either way: a sure answer must never change."""
     result = StabilityResult(0, 0)
     for question in questions:
         if not unrelated(question.question, added_texts):
             continue
+        first, second = before[question.id], after[question.id]
+        if not names_of(question.question) and TIER_ANSWER not in (first.tier, second.tier):
+            continue
         result.compared += 1
-        if same_answer(before[question.id], after[question.id]):
+        if same_answer(first, second):
             result.stable += 1
         else:
             result.changed.append(
                 {
                     "id": question.id,
                     "question": question.question,
-                    "before": before[question.id].answer,
-                    "after": after[question.id].answer,
+                    "before": first.answer,
+                    "after": second.answer,
                 }
             )
     return result
