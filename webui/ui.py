@@ -46,6 +46,19 @@ CSS_PATH = Path(__file__).with_name("style.css")
 JS_PATH = Path(__file__).with_name("chat.js")
 BROWSER_KEY = "reports-assistant-conversation"  # where the browser keeps the open conversation
 STARTUP_POLL_S = 1.0
+# After 👍 / 👎: the status line and (after 👎) the correction box sit under the question box;
+# the page scrolls just enough to show them while the rated answer stays in sight, and the
+# correction field takes the cursor.
+SHOW_FEEDBACK_JS = """() => {
+  setTimeout(() => {
+    const box = [...document.querySelectorAll("#correction")].find((e) => e.offsetParent);
+    const open = Boolean(box);
+    const target = open ? box : document.querySelector("#feedback-status");
+    if (target) target.scrollIntoView({ block: "nearest" });
+    const field = open && box.querySelector("textarea, input[type=text]");
+    if (field) field.focus({ preventScroll: true });
+  }, 60);
+}"""
 FILTER_LABEL = "質問する資料（選ばなければ、すべての資料から探します）"
 # The counter under the question box, computed in the browser as the user types (a server
 # round trip per keystroke would lag). Code points, as Python's len() counts them.
@@ -294,7 +307,9 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     ).then(**listed, queue=False, **private)
     no.click(lambda: gr.update(visible=False), None, [confirm_box], queue=False, **private)
 
-    chatbot.like(app.rate, [chatbot, current], [feedback_status, correction_box, rated], **private)
+    chatbot.like(
+        app.rate, [chatbot, current], [feedback_status, correction_box, rated], **private
+    ).then(None, js=SHOW_FEEDBACK_JS, **private)
     send.click(
         app.correct,
         [rated, correction, unanswerable],

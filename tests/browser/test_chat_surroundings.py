@@ -1,0 +1,45 @@
+"""The chat around the answer, as a new user finds it (issue 25, item 7): the 👎 correction
+box in sight, marks kept across a reload, an evaluation tab whose chart, tables and downloads
+say what they show, a start-up panel that moves and says when it is ready, a question typed
+while a conversation loads, conversations told apart, buttons of normal height, and Japanese
+for screen readers and tooltips."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_chat_features import bot_rows, buttons_of
+from tests.browser.test_chat_page import ask
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+QUESTION = "欧州ミッション団には何社が参加しましたか？"
+OTHER_QUESTION = "ARDの正式名称は？"
+
+
+def inside_viewport(page, locator) -> bool:
+    box = locator.bounding_box()
+    height = page.viewport_size["height"]
+    # a pixel's slack: scrolled into view, a box may end a fraction of a pixel below
+    return box is not None and box["y"] >= -1 and box["y"] + box["height"] <= height + 1
+
+
+def answered(page, question: str, answers_before: int | None = None):
+    """``ask``, then wait until the chat has finished (its last update has arrived)."""
+    message = ask(page, question, answers_before)
+    page.locator("#question .submit-button").wait_for()
+    return message
+
+
+def test_after_thumbs_down_the_correction_box_is_in_sight_beside_the_answer(session):
+    page = session.page
+    answered(page, QUESTION)
+    dislike = buttons_of(bot_rows(page).last).get_by_role("button", name="役に立たなかった")
+    dislike.click()
+    page.locator("#feedback-status").get_by_text("👎 を記録しました").wait_for()
+    box = page.locator("#correction").first
+    box.wait_for()
+    page.wait_for_timeout(800)  # any scrolling has finished
+    assert inside_viewport(page, box)
+    assert inside_viewport(page, page.locator("#feedback-status"))
+    assert inside_viewport(page, buttons_of(bot_rows(page).last))  # the answer is still there
