@@ -13,6 +13,7 @@ from webui.conversations import (
     ConversationError,
     ConversationStore,
     browser_secret,
+    rating_marks,
     title_from_question,
     user_folder,
 )
@@ -57,6 +58,20 @@ def test_each_login_has_its_own_conversations(store):
     assert store.summaries(None) == ([], [])
     with pytest.raises(ConversationError):
         store.load("tanaka", mine.id)
+
+
+def test_the_marks_on_answers_read_back_in_order_without_moving_the_conversation(store):
+    first, second = saved(store, question="最初の質問"), saved(store, question="次の質問")
+    first.messages += [
+        {"role": "user", "content": "続きの質問"},
+        {"role": "assistant", "content": '<div class="ra-msg">二つ目の回答</div>'},
+    ]
+    first.ratings = {"another answer": "Dislike"}  # no longer shown: no mark
+    first.ratings['<div class="ra-msg">二つ目の回答</div>'] = "Like"
+    store.save(None, first, touch=False)
+    assert store.summaries(None)[0][0].id == second.id  # a mark does not reorder the list
+    again = store.load(None, first.id)
+    assert rating_marks(again, key_of=lambda content: content) == [None, "Like"]
 
 
 def test_user_folders_are_safe_and_distinct():

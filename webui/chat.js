@@ -5,7 +5,9 @@
       question, its text. Gradio copies the message source, which for our messages is
       markup. Gradio writes the clipboard in its own click handler; this listener runs after
       it (bubbling, on window) and writes the plain text over it.
-   2. A citation marker [n] in an answer opens its numbered source card and scrolls to it. */
+   2. A citation marker [n] in an answer opens its numbered source card and scrolls to it.
+   3. Labels Gradio writes in English only, whatever its translations say (e.g. the chosen
+      👍 / 👎 is "Liked" / "Disliked"), are put in Japanese as they appear. */
 () => {
   const plainTextOf = (button) => {
     // Gradio puts a message's buttons after its row, as the row's next sibling.
@@ -45,4 +47,30 @@
     const marker = event.target.closest && event.target.closest(".ra-marker");
     if (marker) { event.preventDefault(); openSource(marker); }
   });
+
+  const LABELS = {
+    Liked: "役に立った（選択中）",
+    Disliked: "役に立たなかった（選択中）",
+  };
+  const translate = (element) => {
+    for (const name of ["aria-label", "title"]) {
+      const label = element.getAttribute(name);
+      if (label && Object.hasOwn(LABELS, label)) element.setAttribute(name, LABELS[label]);
+    }
+  };
+  const translateAll = (root) => {
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    translate(root);
+    root.querySelectorAll("[aria-label], [title]").forEach(translate);
+  };
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "attributes") translate(change.target);
+      else change.addedNodes.forEach(translateAll);
+    }
+  }).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label", "title"],
+  });
+  translateAll(document.body);
+
 }

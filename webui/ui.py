@@ -257,8 +257,10 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     private = {"api_visibility": "private"}
 
     def show(conversation: tuple) -> tuple:
-        conversation_id, messages, name, sources = conversation
-        return conversation_id, messages, messages, name, app.report_filter(sources)
+        conversation_id, messages, name, sources, marks = conversation
+        # the chat shows each answer's 👍 / 👎 as it was left
+        shown_messages = gr.update(value=messages, feedback_value=marks)
+        return conversation_id, shown_messages, messages, name, app.report_filter(sources)
 
     def restore(remembered_id, request: gr.Request):
         return show(app.restore(remembered_id, request))
@@ -270,7 +272,8 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
         return show(app.delete_conversation(conversation_id, request))
 
     def start_new():
-        return None, [], [], "", gr.update(value=[]), gr.update(visible=False), ""
+        empty = gr.update(value=[], feedback_value=[])
+        return None, empty, [], "", gr.update(value=[]), gr.update(visible=False), ""
 
     listed = {
         "fn": app.conversation_list,

@@ -43,3 +43,21 @@ def test_after_thumbs_down_the_correction_box_is_in_sight_beside_the_answer(sess
     assert inside_viewport(page, box)
     assert inside_viewport(page, page.locator("#feedback-status"))
     assert inside_viewport(page, buttons_of(bot_rows(page).last))  # the answer is still there
+
+
+def test_thumbs_marks_survive_a_reload(session):
+    page = session.page
+    answered(page, QUESTION)
+    buttons_of(bot_rows(page).last).get_by_role("button", name="役に立った").click()
+    page.locator("#feedback-status").get_by_text("👍 を記録しました").wait_for()
+    answered(page, OTHER_QUESTION)
+    buttons_of(bot_rows(page).last).get_by_role("button", name="役に立たなかった").click()
+    page.locator("#feedback-status").get_by_text("👎 を記録しました").wait_for()
+    page.wait_for_timeout(500)
+
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#chatbot .ra-question').length === 2")
+    first, second = buttons_of(bot_rows(page).nth(0)), buttons_of(bot_rows(page).nth(1))
+    first.get_by_role("button", name="役に立った（選択中）").wait_for(timeout=10_000)
+    second.get_by_role("button", name="役に立たなかった（選択中）").wait_for(timeout=10_000)
+    assert first.get_by_role("button", name="役に立たなかった", exact=True).count() == 1
