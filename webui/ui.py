@@ -17,6 +17,9 @@ from webui.chat import validate_question
 from webui.chatbot import ReportChatbot
 from webui.conversations import browser_secret
 from webui.evaluation import (
+    CHART_CAPTION,
+    CHART_COLOR,
+    CHART_COLORS,
     CHART_X,
     CHART_Y,
     COMPARE_HEADERS,
@@ -473,9 +476,11 @@ def _evaluation_tab(app: WebApp) -> None:
     chart = gr.BarPlot(
         x=CHART_X,
         y=CHART_Y,
+        color=CHART_COLOR,
+        color_map=CHART_COLORS,
         y_lim=[0, 1],
         x_label_angle=-30,
-        label="結果のグラフ（1 に近いほど良い。赤字の指標は低いほど良い）",
+        label=CHART_CAPTION,
         elem_id="evaluation-chart",
         height=360,
     )

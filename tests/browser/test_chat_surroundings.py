@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.app_server import small_question_file
 from tests.browser.test_chat_features import bot_rows, buttons_of
-from tests.browser.test_chat_page import ask
+from tests.browser.test_chat_page import ask, open_tab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,3 +62,29 @@ def test_thumbs_marks_survive_a_reload(session):
     first.get_by_role("button", name="役に立った（選択中）").wait_for(timeout=10_000)
     second.get_by_role("button", name="役に立たなかった（選択中）").wait_for(timeout=10_000)
     assert first.get_by_role("button", name="役に立たなかった", exact=True).count() == 1
+
+
+def run_small_evaluation(page, tmp_path) -> None:
+    open_tab(page, "評価")
+    questions = small_question_file(tmp_path)
+    page.locator("#questions-file input[type=file]").set_input_files(str(questions))
+    page.locator("#questions-choice").get_by_text(questions.name).wait_for()
+    page.click("#run-evaluation")
+    page.locator("#evaluation-summary").get_by_text("3 問を評価しました").wait_for(timeout=180_000)
+    page.locator("#evaluation-chart svg").first.wait_for()
+    page.wait_for_timeout(1_000)  # the chart is drawn
+
+
+def test_the_evaluation_chart_caption_describes_the_chart(session, tmp_path):
+    from webui.evaluation import CHART_METRICS
+
+    page = session.page
+    run_small_evaluation(page, tmp_path)
+    chart = page.locator("#evaluation-chart")
+    caption = chart.locator("[data-testid=block-info], label").first.inner_text()
+    texts = chart.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
+    assert "赤字" not in caption
+    assert not [t for t in texts if t.endswith("…")], texts  # no label cut short
+    assert {CHART_METRICS[m] for m in ("answer_accuracy", "false_abstention_rate")} <= set(texts)
+    # what the caption says about lower-is-better metrics is what the legend shows
+    assert "低いほど良い" in caption and "低いほど良い" in texts
