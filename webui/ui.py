@@ -458,9 +458,13 @@ def _evaluation_tab(app: WebApp) -> None:
         elem_id="questions-file",
     )
     chosen = gr.HTML(questions_choice(None), elem_id="questions-choice")
+    # The comparison needs an LLM server: without one, neither its choice nor its (always
+    # empty) table is shown. API clients may still ask and get the handler's message.
+    with_llm = app.settings.llm_enabled
     compare = gr.Checkbox(
-        label="LLMの各方式（verify・generate・combined）と抜粋のみを並べて比較する（LLMサーバー設定時）",
+        label="LLMの各方式（verify・generate・combined）と抜粋のみを並べて比較する",
         value=False,
+        visible=with_llm,
         elem_id="compare-modes",
     )
     run = gr.Button("評価を実行", variant="primary", elem_id="run-evaluation")
@@ -505,6 +509,7 @@ def _evaluation_tab(app: WebApp) -> None:
         label="回答の方式の比較（総合点：正しい回答・正しく控えた +1、誤答 −2）",
         interactive=False,
         wrap=True,
+        visible=with_llm,
         elem_id="mode-comparison",
     )
     # Says which question set will run; it changes only once an upload has finished.

@@ -88,3 +88,11 @@ def test_the_evaluation_chart_caption_describes_the_chart(session, tmp_path):
     assert {CHART_METRICS[m] for m in ("answer_accuracy", "false_abstention_rate")} <= set(texts)
     # what the caption says about lower-is-better metrics is what the legend shows
     assert "低いほど良い" in caption and "低いほど良い" in texts
+
+
+def test_without_an_llm_the_empty_mode_comparison_is_hidden(session):
+    page = session.page
+    open_tab(page, "評価")
+    page.locator("#run-evaluation").wait_for()
+    assert not page.locator("#mode-comparison").is_visible()
+    assert not page.locator("#compare-modes").is_visible()
