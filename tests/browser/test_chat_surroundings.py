@@ -96,3 +96,12 @@ def test_without_an_llm_the_empty_mode_comparison_is_hidden(session):
     page.locator("#run-evaluation").wait_for()
     assert not page.locator("#mode-comparison").is_visible()
     assert not page.locator("#compare-modes").is_visible()
+
+
+def test_the_result_downloads_have_no_remove_buttons(session, tmp_path):
+    page = session.page
+    run_small_evaluation(page, tmp_path)
+    downloads = page.locator("#evaluation-downloads")
+    downloads.locator("a[download]").first.wait_for()
+    assert downloads.locator("a[download]").count() == 4
+    assert downloads.locator("button:visible").count() == 0
