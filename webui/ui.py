@@ -8,6 +8,7 @@ never wait for an ingest.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import gradio as gr
@@ -35,6 +36,7 @@ from webui.handlers import (
     WebApp,
 )
 from webui.render import startup_html, status_html
+from webui.startup import READY
 from webui.uploads import UPLOAD_EXTENSIONS
 
 TITLE = "報告書アシスタント"
@@ -117,9 +119,11 @@ def counter_html(length: int = 0) -> str:
 
 
 def startup_view(app: WebApp) -> str:
+    """The start-up panel; once ready, a line saying so that folds away after a while
+    (style.css), so that whoever waited sees the moment they can ask."""
     state = app.startup.state
     if state.ready:
-        return ""
+        return f'<div class="ra-startup-ready" role="status">{html.escape(READY)}</div>'
     return startup_html(state.message, state.done, state.total, state.elapsed_s, state.failed)
 
 

@@ -6,11 +6,15 @@ for screen readers and tooltips."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
-from tests.browser.app_server import small_question_file
+from tests.browser.app_server import running_app, small_question_file
+from tests.browser.conftest import DESKTOP, open_page
 from tests.browser.test_chat_features import bot_rows, buttons_of
-from tests.browser.test_chat_page import ask, open_tab
+from tests.browser.test_chat_page import ANSWER_TIMEOUT, ask, open_tab
+from tests.conftest import SEED_REPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -105,3 +109,30 @@ def test_the_result_downloads_have_no_remove_buttons(session, tmp_path):
     downloads.locator("a[download]").first.wait_for()
     assert downloads.locator("a[download]").count() == 4
     assert downloads.locator("button:visible").count() == 0
+
+
+def test_the_start_up_bar_moves_within_a_report_and_says_when_it_is_ready(
+    browser, tmp_path_factory, model_dir, request
+):
+    corpus = tmp_path_factory.mktemp("corpus-one")
+    shutil.copy(SEED_REPORT, corpus / SEED_REPORT.name)
+    data_dir = tmp_path_factory.mktemp("startup-one") / "data"
+    with running_app(data_dir, wait_until_ready=False, REPORTS_CORPUS_DIR=str(corpus)) as url:
+        context = browser.new_context(viewport=DESKTOP, locale="ja-JP")
+        # every value the bar shows, from the first paint on
+        context.add_init_script(
+            """window.__bar = [];
+            new MutationObserver(() => {
+              const bar = document.querySelector('#startup-status progress[max]');
+              if (bar) window.__bar.push(bar.value + '/' + bar.max);
+            }).observe(document, {subtree: true, childList: true, attributes: true});"""
+        )
+        pages = open_page(browser, url, DESKTOP, request, context=context)
+        page = next(pages).page
+        status = page.locator("#startup-status")
+        status.get_by_text("準備ができました").wait_for(timeout=ANSWER_TIMEOUT * 3)
+        shown = list(dict.fromkeys(page.evaluate("window.__bar")))
+        within = [v for v in shown if 0 < float(v.split("/")[0]) < float(v.split("/")[1])]
+        assert len(within) >= 2, shown  # it moved while the one report was being embedded
+        assert "11月21日" in ask(page, "津市がOPIと協定を結んだのはいつ？").inner_text()
+        pages.close()
