@@ -7,7 +7,11 @@
       it (bubbling, on window) and writes the plain text over it.
    2. A citation marker [n] in an answer opens its numbered source card and scrolls to it.
    3. Labels Gradio writes in English only, whatever its translations say (e.g. the chosen
-      👍 / 👎 is "Liked" / "Disliked"), are put in Japanese as they appear. */
+      👍 / 👎 is "Liked" / "Disliked"), are put in Japanese as they appear.
+   4. While a saved conversation is being put on screen (on page load, or picked in the
+      list), a question sent is kept in the box with a notice and sent once it is there:
+      sent earlier, it would be answered in the conversation being replaced, and vanish.
+      ui.py counts the loads in window.__raLoading and fires "ra-conversation-shown". */
 () => {
   const plainTextOf = (button) => {
     // Gradio puts a message's buttons after its row, as the row's next sibling.
@@ -73,4 +77,43 @@
   });
   translateAll(document.body);
 
+  const PENDING = "保存した会話を読み込んでいます。読み込みが終わると、この質問を送信します。";
+  let held = false;
+  const pendingNote = (text) => {
+    let note = document.querySelector("#question-pending");
+    const box = document.querySelector("#question");
+    if (!note && box) {
+      note = document.createElement("div");
+      note.id = "question-pending";
+      note.className = "ra-status ra-status-warning";
+      note.setAttribute("role", "status");
+      box.after(note);
+    }
+    if (!note) return;
+    note.textContent = text;
+    note.hidden = !text;
+  };
+  const hold = (event) => {
+    if (!(window.__raLoading > 0)) return;
+    const box = document.querySelector("#question textarea");
+    if (!box || !box.value.trim()) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    held = true;
+    pendingNote(PENDING);
+  };
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    if (event.target.closest && event.target.closest("#question textarea")) hold(event);
+  }, true);
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("#question .submit-button")) hold(event);
+  }, true);
+  window.addEventListener("ra-conversation-shown", () => {
+    if (!held || window.__raLoading > 0) return;
+    held = false;
+    pendingNote("");
+    // after the chat has drawn the conversation it now holds
+    setTimeout(() => document.querySelector("#question .submit-button")?.click(), 100);
+  });
 }

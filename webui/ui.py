@@ -64,6 +64,13 @@ SHOW_FEEDBACK_JS = """() => {
     if (field) field.focus({ preventScroll: true });
   }, 60);
 }"""
+# A saved conversation being put on screen: counted in the browser, so that a question sent
+# meanwhile waits for it (chat.js, 4).
+LOADING_STARTS_JS = "() => { window.__raLoading = (window.__raLoading || 0) + 1; }"
+LOADING_ENDS_JS = """() => {
+  window.__raLoading = Math.max(0, (window.__raLoading || 1) - 1);
+  window.dispatchEvent(new Event("ra-conversation-shown"));
+}"""
 FILTER_LABEL = "質問する資料（選ばなければ、すべての資料から探します）"
 # The counter under the question box, computed in the browser as the user types (a server
 # round trip per keystroke would lag). Code points, as Python's len() counts them.
@@ -289,13 +296,21 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     }
     # ChatInterface blanks the placeholder while it answers and never restores it.
     chatbot.change(
-        lambda: gr.update(placeholder=QUESTION_PLACEHOLDER), None, [textbox], queue=False, **private
+        lambda: gr.update(placeholder=QUESTION_PLACEHOLDER),
+        None,
+        [textbox],
+        queue=False,
+        show_progress="hidden",  # the box stays usable while a conversation is put on screen
+        **private,
     )
     textbox.change(None, [textbox], [counter], js=COUNTER_JS, queue=False, **private)
     current.change(lambda c: c, [current], [remembered], queue=False, **private).then(
         **listed, queue=False, **private
     )
+    listing.input(None, js=LOADING_STARTS_JS, **private)
     listing.input(open_selected, [listing], shown, queue=False, **private).then(
+        None, js=LOADING_ENDS_JS, **private
+    ).then(
         lambda: (gr.update(visible=False), ""), None, [correction_box, feedback_status], **private
     )
     new.click(
@@ -329,9 +344,10 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     close.click(lambda: gr.update(visible=False), None, [correction_box], queue=False, **private)
 
     # Every page load: the conversation this browser had open (else the latest) comes back.
+    demo.load(None, js=LOADING_STARTS_JS, **private)
     demo.load(restore, [remembered], shown, queue=False, **private).then(
-        **listed, queue=False, **private
-    )
+        None, js=LOADING_ENDS_JS, **private
+    ).then(**listed, queue=False, **private)
     return report_filter
 
 

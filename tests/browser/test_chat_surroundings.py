@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser.app_server import running_app, small_question_file
 from tests.browser.conftest import DESKTOP, open_page
-from tests.browser.test_chat_features import bot_rows, buttons_of
+from tests.browser.test_chat_features import bot_rows, buttons_of, user_questions
 from tests.browser.test_chat_page import ANSWER_TIMEOUT, ask, open_tab
 from tests.conftest import SEED_REPORT
 
@@ -136,3 +136,41 @@ def test_the_start_up_bar_moves_within_a_report_and_says_when_it_is_ready(
         assert len(within) >= 2, shown  # it moved while the one report was being embedded
         assert "11月21日" in ask(page, "津市がOPIと協定を結んだのはいつ？").inner_text()
         pages.close()
+
+
+HOLD_LOADS = "**/gradio_api/run/predict*"  # the page's own (unqueued) events: the load too
+
+
+def test_a_question_typed_while_the_conversation_loads_is_kept_and_sent(session):
+    page = session.page
+    answered(page, QUESTION)  # a saved conversation to load
+    held, holding = [], [True]
+    page.route(HOLD_LOADS, lambda route: held.append(route) if holding[0] else route.continue_())
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    for _ in range(50):  # until the load is under way (and held)
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held
+    page.fill("#question textarea", OTHER_QUESTION)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1_500)
+    # not sent into a conversation that is still being replaced, and not gone either
+    assert page.locator("#question textarea").input_value() == OTHER_QUESTION
+    assert "読み込" in page.locator("#question-pending").inner_text()
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    page.wait_for_function(
+        "q => Array.from(document.querySelectorAll('#chatbot .ra-question'))"
+        ".some(e => e.innerText === q)",
+        arg=OTHER_QUESTION,
+        timeout=ANSWER_TIMEOUT,
+    )
+    page.wait_for_function(
+        "document.querySelectorAll('#chatbot .ra-msg:not(.ra-streaming)').length === 2",
+        timeout=ANSWER_TIMEOUT,
+    )
+    assert user_questions(page).all_inner_texts() == [QUESTION, OTHER_QUESTION]
+    assert not page.locator("#question-pending").is_visible()
