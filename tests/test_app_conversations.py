@@ -6,12 +6,14 @@ import json
 
 import pytest
 
+from webui.chat import conversation_choices
 from webui.conversations import (
     DEFAULT_TITLE,
     LOCAL_USER,
     Conversation,
     ConversationError,
     ConversationStore,
+    Summary,
     browser_secret,
     rating_marks,
     title_from_question,
@@ -140,3 +142,18 @@ def test_a_new_conversation_is_named_after_its_first_question():
 def test_the_browser_secret_survives_a_restart(tmp_path):
     first = browser_secret(tmp_path)
     assert first and browser_secret(tmp_path) == first
+
+
+def test_conversations_of_the_same_name_are_told_apart_in_the_list():
+    summaries = [
+        Summary("a" * 32, "ARDの正式名称は？", "2026-12-07T14:40:05+00:00"),
+        Summary("b" * 32, "ARDの正式名称は？", "2026-12-07T14:31:00+00:00"),
+        Summary("c" * 32, "OPIの代表は誰？", "2026-12-07T14:20:00+00:00"),
+        Summary("d" * 32, "同じ時刻", "2026-12-07T14:00:00+00:00"),
+        Summary("e" * 32, "同じ時刻", "2026-12-07T14:00:00+00:00"),
+    ]
+    labels = [label for label, _id in conversation_choices(summaries)]
+    assert len(set(labels)) == len(labels)
+    assert labels[2] == "OPIの代表は誰？"  # a name of its own is shown as it is
+    assert labels[0].startswith("ARDの正式名称は？（") and labels[0] != labels[1]
+    assert [i for _label, i in conversation_choices(summaries)] == [s.id for s in summaries]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import inspect
 import logging
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -70,7 +71,30 @@ def message_key(content: str) -> str:
 
 
 def conversation_choices(summaries: Sequence[Summary]) -> list[tuple[str, str]]:
-    return [(s.title, s.id) for s in summaries]
+    """The list's (label, id) pairs. Conversations of the same name (the same first question
+    asked twice) are told apart by when they were last updated, to the second if need be,
+    and numbered if even that is shared."""
+    counts = Counter(s.title for s in summaries)
+    labels = [s.title if counts[s.title] == 1 else _dated(s, "%m/%d %H:%M") for s in summaries]
+    counts = Counter(labels)
+    labels = [
+        label if counts[label] == 1 else _dated(s, "%m/%d %H:%M:%S")
+        for label, s in zip(labels, summaries, strict=True)
+    ]
+    counts, seen = Counter(labels), Counter()
+    numbered = []
+    for label in labels:
+        seen[label] += 1
+        numbered.append(label if counts[label] == 1 else f"{label}・{seen[label]}")
+    return [(label, s.id) for label, s in zip(numbered, summaries, strict=True)]
+
+
+def _dated(summary: Summary, form: str) -> str:
+    try:
+        when = datetime.fromisoformat(summary.updated_at).astimezone().strftime(form)
+    except (TypeError, ValueError):
+        return summary.title
+    return f"{summary.title}（{when}）"
 
 
 def validate_question(message: str) -> dict:

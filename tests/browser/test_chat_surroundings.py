@@ -174,3 +174,19 @@ def test_a_question_typed_while_the_conversation_loads_is_kept_and_sent(session)
     )
     assert user_questions(page).all_inner_texts() == [QUESTION, OTHER_QUESTION]
     assert not page.locator("#question-pending").is_visible()
+
+
+def test_conversations_with_the_same_title_are_told_apart(session):
+    page = session.page
+    answered(page, OTHER_QUESTION)
+    page.click("#new-conversation")
+    page.wait_for_function("!document.querySelector('#chatbot .ra-msg')")
+    answered(page, OTHER_QUESTION, answers_before=0)
+    listing = page.locator("#conversation-list label")
+    page.wait_for_function(
+        "q => Array.from(document.querySelectorAll('#conversation-list label'))"
+        ".filter(e => e.innerText.includes(q)).length >= 2",
+        arg=OTHER_QUESTION,
+    )
+    labels = [t.strip() for t in listing.all_inner_texts()]
+    assert len(labels) == len(set(labels)), labels
