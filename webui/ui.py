@@ -390,7 +390,9 @@ def _reports_tab(app: WebApp, report_filter: gr.Dropdown) -> tuple[gr.Dataframe,
         wrap=True,
         elem_id="reports",
     )
-    with gr.Row(equal_height=True):
+    # Not equal_height: the buttons would stretch to the dropdown and its label (96 px);
+    # style.css puts them level with the dropdown's box instead.
+    with gr.Row(equal_height=False, elem_id="report-actions"):
         # allow_custom_value: API clients name the report directly; an unknown name gets
         # the handler's Japanese "not found" instead of Gradio's choice check.
         delete_choice = gr.Dropdown(

@@ -190,3 +190,12 @@ def test_conversations_with_the_same_title_are_told_apart(session):
     )
     labels = [t.strip() for t in listing.all_inner_texts()]
     assert len(labels) == len(set(labels)), labels
+
+
+def test_the_report_buttons_are_of_normal_height(session):
+    page = session.page
+    open_tab(page, "資料")
+    for selector in ("#ask-delete", "#refresh-reports"):
+        button = page.locator(selector)
+        button.wait_for()
+        assert button.bounding_box()["height"] <= 48, selector
