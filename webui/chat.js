@@ -7,7 +7,9 @@
       it (bubbling, on window) and writes the plain text over it.
    2. A citation marker [n] in an answer opens its numbered source card and scrolls to it.
    3. Labels Gradio writes in English only, whatever its translations say (e.g. the chosen
-      👍 / 👎 is "Liked" / "Disliked"), are put in Japanese as they appear.
+      👍 / 👎 is "Liked" / "Disliked", the "Scroll down" button), are put in Japanese as they
+      appear. A message's screen-reader label ("bot's message: <div…", the message's markup)
+      becomes 「回答：」 or 「質問：」 and the text a reader sees.
    4. While a saved conversation is being put on screen (on page load, or picked in the
       list), a question sent is kept in the box with a notice and sent once it is there:
       sent earlier, it would be answered in the conversation being replaced, and vanish.
@@ -55,11 +57,34 @@
   const LABELS = {
     Liked: "役に立った（選択中）",
     Disliked: "役に立たなかった（選択中）",
+    "Scroll down": "最新の回答へ移動",
+    "chatbot conversation": "会話",
+    "More tabs": "ほかのタブ",
+    "Gradio footer navigation": "ページ下部のリンク",
+    "Remove this file": "一覧から外す",
+    undo: "元に戻す",
+  };
+  const MESSAGE_LABEL = /^(user|bot|assistant)'s message: /;
+  const MESSAGE_LABEL_CHARS = 300;
+  // The label holds the message's markup, set before the message itself is drawn: its text
+  // is read from an inert parse (nothing in it loads or runs).
+  const messageLabel = (markup, who) => {
+    const parsed = new DOMParser().parseFromString(markup, "text/html");
+    const shown = parsed.querySelector(".ra-answer") || parsed.body;
+    const text = (shown.textContent || "").replace(/\s+/g, " ").trim();
+    const cut = text.length > MESSAGE_LABEL_CHARS ? text.slice(0, MESSAGE_LABEL_CHARS) + "…" : text;
+    return (who === "user" ? "質問：" : "回答：") + cut;
   };
   const translate = (element) => {
     for (const name of ["aria-label", "title"]) {
       const label = element.getAttribute(name);
-      if (label && Object.hasOwn(LABELS, label)) element.setAttribute(name, LABELS[label]);
+      if (!label) continue;
+      if (Object.hasOwn(LABELS, label)) element.setAttribute(name, LABELS[label]);
+      const message = label.match(MESSAGE_LABEL);
+      if (message) {
+        const markup = label.slice(message[0].length);
+        element.setAttribute(name, messageLabel(markup, message[1]));
+      }
     }
   };
   const translateAll = (root) => {

@@ -6,6 +6,7 @@ for screen readers and tooltips."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -199,3 +200,37 @@ def test_the_report_buttons_are_of_normal_height(session):
         button = page.locator(selector)
         button.wait_for()
         assert button.bounding_box()["height"] <= 48, selector
+
+
+ENGLISH = re.compile(r"[A-Za-z]{3,}")
+
+
+def labels_and_tooltips(page, selector: str) -> list[str]:
+    return page.evaluate(
+        """selector => Array.from(document.querySelectorAll(selector + ' [aria-label], '
+             + selector + ' [title]'),
+             e => (e.getAttribute('aria-label') || '') + ' ' + (e.getAttribute('title') || ''))""",
+        selector,
+    )
+
+
+def test_screen_reader_labels_and_tooltips_are_japanese(session):
+    page = session.page
+    answered(page, QUESTION)
+    answered(page, OTHER_QUESTION)
+    answered(page, "津市がOPIと協定を結んだのはいつ？")
+    # scrolled up, the chat offers a way back down to the latest answer
+    page.locator("#chatbot .ra-question").first.scroll_into_view_if_needed()
+    page.locator("#chatbot").hover()
+    page.mouse.wheel(0, -3_000)
+    down = page.locator("#chatbot .scroll-down-button-container button")
+    down.wait_for(timeout=10_000)
+    page.wait_for_timeout(500)
+    found = labels_and_tooltips(page, "#chatbot") + labels_and_tooltips(page, "footer")
+    found += labels_and_tooltips(page, "[role=tablist]")
+    english = [t for t in found if ENGLISH.search(re.sub(r"OPI|ARD|[\w.-]+\.txt", "", t))]
+    assert not english, english
+    assert not [t for t in found if "<" in t]
+    assert page.locator("#chatbot [aria-label^='回答：資料']").count() >= 3
+    assert page.locator(f"#chatbot [aria-label='質問：{QUESTION}']").count() == 1
+    assert "最新" in (down.get_attribute("aria-label") or "")
