@@ -234,3 +234,11 @@ def test_screen_reader_labels_and_tooltips_are_japanese(session):
     assert page.locator("#chatbot [aria-label^='回答：資料']").count() >= 3
     assert page.locator(f"#chatbot [aria-label='質問：{QUESTION}']").count() == 1
     assert "最新" in (down.get_attribute("aria-label") or "")
+
+
+def test_the_footer_has_no_stray_separator(session):
+    page = session.page
+    footer = page.locator("footer")
+    footer.wait_for()
+    assert "·" not in footer.inner_text()
+    assert "API として使う" in footer.inner_text()
