@@ -174,6 +174,21 @@ def build_ui(app: WebApp) -> gr.Blocks:
                 app.report_filter(),
             )
 
+        def opened():
+            """A page opened once the assistant is ready shows no start-up panel at all (the
+            page is built before the start-up, with the panel in it)."""
+            if app.startup.ready:
+                return "", gr.Timer(active=False)
+            return startup_view(app), gr.skip()
+
+        demo.load(
+            opened,
+            None,
+            [startup, timer],
+            api_visibility="private",
+            queue=False,
+            show_progress="hidden",
+        )
         timer.tick(
             poll_startup,
             None,

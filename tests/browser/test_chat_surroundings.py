@@ -139,6 +139,12 @@ def test_the_start_up_bar_moves_within_a_report_and_says_when_it_is_ready(
         pages.close()
 
 
+def test_a_page_opened_once_ready_shows_no_start_up_panel(session):
+    page = session.page
+    page.wait_for_timeout(2_000)  # past a poll of the start-up state
+    assert page.locator("#startup-status").inner_text().strip() == ""
+
+
 HOLD_LOADS = "**/gradio_api/run/predict*"  # the page's own (unqueued) events: the load too
 
 
