@@ -6,13 +6,16 @@ import json
 
 import pytest
 
+from webui.chat import conversation_choices
 from webui.conversations import (
     DEFAULT_TITLE,
     LOCAL_USER,
     Conversation,
     ConversationError,
     ConversationStore,
+    Summary,
     browser_secret,
+    rating_marks,
     title_from_question,
     user_folder,
 )
@@ -57,6 +60,20 @@ def test_each_login_has_its_own_conversations(store):
     assert store.summaries(None) == ([], [])
     with pytest.raises(ConversationError):
         store.load("tanaka", mine.id)
+
+
+def test_the_marks_on_answers_read_back_in_order_without_moving_the_conversation(store):
+    first, second = saved(store, question="最初の質問"), saved(store, question="次の質問")
+    first.messages += [
+        {"role": "user", "content": "続きの質問"},
+        {"role": "assistant", "content": '<div class="ra-msg">二つ目の回答</div>'},
+    ]
+    first.ratings = {"another answer": "Dislike"}  # no longer shown: no mark
+    first.ratings['<div class="ra-msg">二つ目の回答</div>'] = "Like"
+    store.save(None, first, touch=False)
+    assert store.summaries(None)[0][0].id == second.id  # a mark does not reorder the list
+    again = store.load(None, first.id)
+    assert rating_marks(again, key_of=lambda content: content) == [None, "Like"]
 
 
 def test_user_folders_are_safe_and_distinct():
@@ -125,3 +142,18 @@ def test_a_new_conversation_is_named_after_its_first_question():
 def test_the_browser_secret_survives_a_restart(tmp_path):
     first = browser_secret(tmp_path)
     assert first and browser_secret(tmp_path) == first
+
+
+def test_conversations_of_the_same_name_are_told_apart_in_the_list():
+    summaries = [
+        Summary("a" * 32, "ARDの正式名称は？", "2026-12-07T14:40:05+00:00"),
+        Summary("b" * 32, "ARDの正式名称は？", "2026-12-07T14:31:00+00:00"),
+        Summary("c" * 32, "OPIの代表は誰？", "2026-12-07T14:20:00+00:00"),
+        Summary("d" * 32, "同じ時刻", "2026-12-07T14:00:00+00:00"),
+        Summary("e" * 32, "同じ時刻", "2026-12-07T14:00:00+00:00"),
+    ]
+    labels = [label for label, _id in conversation_choices(summaries)]
+    assert len(set(labels)) == len(labels)
+    assert labels[2] == "OPIの代表は誰？"  # a name of its own is shown as it is
+    assert labels[0].startswith("ARDの正式名称は？（") and labels[0] != labels[1]
+    assert [i for _label, i in conversation_choices(summaries)] == [s.id for s in summaries]

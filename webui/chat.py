@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import inspect
 import logging
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -24,6 +25,7 @@ from webui.conversations import (
     Conversation,
     ConversationError,
     Summary,
+    rating_marks,
     title_from_question,
 )
 from webui.conversations import (
@@ -54,6 +56,9 @@ CORRECTION_SAVED = (
     "訂正を記録しました。「評価」タブの「フィードバックを質問集として書き出す」で、"
     "テスト用の質問集に加えられます。"
 )
+MARK_REMOVED = "評価を取り消しました。"
+# The chat's names for the marks (Gradio's feedback options), kept with the conversation.
+MARKS = {GOOD: "Like", BAD: "Dislike"}
 CORRECTION_NEEDED = "正しい答えを入力するか、「資料に答えはない」を選んでください。"
 NO_ANSWER_TO_RATE = "評価する回答が見つかりませんでした。回答のあとにもう一度お試しください。"
 WARNING_TITLE = "注意"
@@ -66,7 +71,30 @@ def message_key(content: str) -> str:
 
 
 def conversation_choices(summaries: Sequence[Summary]) -> list[tuple[str, str]]:
-    return [(s.title, s.id) for s in summaries]
+    """The list's (label, id) pairs. Conversations of the same name (the same first question
+    asked twice) are told apart by when they were last updated, to the second if need be,
+    and numbered if even that is shared."""
+    counts = Counter(s.title for s in summaries)
+    labels = [s.title if counts[s.title] == 1 else _dated(s, "%m/%d %H:%M") for s in summaries]
+    counts = Counter(labels)
+    labels = [
+        label if counts[label] == 1 else _dated(s, "%m/%d %H:%M:%S")
+        for label, s in zip(labels, summaries, strict=True)
+    ]
+    counts, seen = Counter(labels), Counter()
+    numbered = []
+    for label in labels:
+        seen[label] += 1
+        numbered.append(label if counts[label] == 1 else f"{label}・{seen[label]}")
+    return [(label, s.id) for label, s in zip(numbered, summaries, strict=True)]
+
+
+def _dated(summary: Summary, form: str) -> str:
+    try:
+        when = datetime.fromisoformat(summary.updated_at).astimezone().strftime(form)
+    except (TypeError, ValueError):
+        return summary.title
+    return f"{summary.title}（{when}）"
 
 
 def validate_question(message: str) -> dict:
@@ -179,6 +207,9 @@ class ChatHandlers:
             conversation.answers = {
                 k: v for k, v in conversation.answers.items() if k in shown_keys
             }
+            conversation.ratings = {
+                k: v for k, v in conversation.ratings.items() if k in shown_keys
+            }
             conversation.sources = sources
             if conversation.title == DEFAULT_TITLE:
                 conversation.title = title_from_question(question)
@@ -226,17 +257,19 @@ class ChatHandlers:
         return self.open_conversation(chosen, request)
 
     def open_conversation(self, conversation_id: str | None, request: gr.Request = None) -> tuple:
-        """(conversation id, messages for the chat, title, chosen reports)."""
+        """(conversation id, messages for the chat, title, chosen reports, the 👍 / 👎 mark
+        of each answer)."""
         if not conversation_id:
-            return None, [], "", []
+            return None, [], "", [], []
         try:
             conversation = self.conversations.load(_user(request), conversation_id)
         except ConversationError as exc:
             gr.Warning(html.escape(str(exc)), title=WARNING_TITLE)
-            return None, [], "", []
+            return None, [], "", [], []
         known = {r.source for r in self.ingestor.list_reports()}
         sources = [s for s in conversation.sources if s in known]
-        return conversation.id, conversation.messages, conversation.title, sources
+        marks = rating_marks(conversation, message_key)
+        return conversation.id, conversation.messages, conversation.title, sources, marks
 
     def rename_conversation(
         self, conversation_id: str | None, title: str, request: gr.Request = None
@@ -258,7 +291,7 @@ class ChatHandlers:
             self.conversations.delete(_user(request), conversation_id)
         except ConversationError as exc:
             raise _error(str(exc)) from None
-        return None, [], "", []
+        return None, [], "", [], []
 
     # -- feedback --------------------------------------------------------------------------
     def rate(
@@ -268,19 +301,48 @@ class ChatHandlers:
         conversation_id: str | None,
         request: gr.Request = None,
     ) -> tuple[str, dict, dict | None]:
-        """Record 👍 / 👎 for the answer at ``data.index``; after a 👎 the correction box
-        opens for it. (status, correction box update, the rated feedback)."""
+        """Record 👍 / 👎 for the answer at ``data.index`` and keep the mark with the
+        conversation; after a 👎 the correction box opens for it. A second click on the
+        same mark takes it back (Gradio sends an empty value). (status, correction box
+        update, the rated feedback)."""
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        if data.liked in ("", None):
+            self._keep_mark(request, conversation_id, messages, index, None)
+            return status_html(MARK_REMOVED), gr.update(visible=False), None
         rating = GOOD if data.liked is True else BAD
         feedback = self._feedback_for(messages, index, conversation_id, rating, request)
         if feedback is None:
             raise _error(NO_ANSWER_TO_RATE)
         self.feedback.record(feedback)
+        self._keep_mark(request, conversation_id, messages, index, MARKS[rating])
         return (
             status_html(FEEDBACK_THANKS[rating]),
             gr.update(visible=rating == BAD),
             asdict(feedback),
         )
+
+    def _keep_mark(
+        self,
+        request: gr.Request | None,
+        conversation_id: str | None,
+        messages: list[dict],
+        index: int,
+        mark: str | None,
+    ) -> None:
+        """Save the mark shown on an answer with its conversation (None: no mark)."""
+        if not conversation_id or not isinstance(index, int) or not 0 <= index < len(messages):
+            return
+        key = message_key(message_text(messages[index].get("content")))
+        user = _user(request)
+        try:
+            conversation = self.conversations.load(user, conversation_id)
+            if mark is None:
+                conversation.ratings.pop(key, None)
+            else:
+                conversation.ratings[key] = mark
+            self.conversations.save(user, conversation, touch=False)
+        except Exception:  # the feedback itself is stored; only the mark would not come back
+            log.exception("saving the mark of %s failed", conversation_id)
 
     def _feedback_for(
         self,

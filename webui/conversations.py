@@ -13,6 +13,7 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,8 @@ class Conversation:
     rendered message. ``answers``: for each answer (keyed by ``message_key`` of its rendered
     message) the question, the answer text and its citations, which feedback stores.
     ``sources``: the reports the conversation was restricted to (empty: every report).
+    ``ratings``: the 👍 / 👎 shown on an answer (``message_key`` -> "Like" or "Dislike"), so
+    the marks come back with the conversation.
     """
 
     id: str
@@ -48,6 +51,7 @@ class Conversation:
     messages: list[dict] = field(default_factory=list)
     answers: dict[str, dict] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    ratings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def new(cls) -> Conversation:
@@ -70,6 +74,16 @@ class Summary:
 def message_key(content: str) -> str:
     """A stable key for a rendered answer, so feedback on it finds what it said."""
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:32]
+
+
+def rating_marks(conversation: Conversation, key_of: Callable[[str], str]) -> list[str | None]:
+    """The mark of each answer in order ("Like", "Dislike" or None), as the chat shows them;
+    ``key_of`` gives the key of a rendered answer."""
+    return [
+        conversation.ratings.get(key_of(m.get("content") or ""))
+        for m in conversation.messages
+        if m.get("role") == "assistant"
+    ]
 
 
 def title_from_question(question: str) -> str:
@@ -116,8 +130,11 @@ class ConversationStore:
     def load(self, user: str | None, conversation_id: str) -> Conversation:
         return _read(self._path(user, conversation_id))
 
-    def save(self, user: str | None, conversation: Conversation) -> None:
-        conversation.updated_at = _now()
+    def save(self, user: str | None, conversation: Conversation, *, touch: bool = True) -> None:
+        """Write the conversation; ``touch``: it moves to the top of the list (a new turn or
+        name, not a 👍 / 👎)."""
+        if touch:
+            conversation.updated_at = _now()
         path = self._path(user, conversation.id)
         text = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
         with self._lock:

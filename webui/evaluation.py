@@ -62,12 +62,14 @@ MODE_LABELS = {
 }
 METRIC_HEADERS = ["指標", "値"]
 # The bar chart drawn in the page (the report.png in the downloads keeps ASCII labels: the
-# machine writing it may lack a Japanese font, while the browser always has one).
+# machine writing it may lack a Japanese font, while the browser always has one). Labels stay
+# short enough to be drawn whole under the slanted axis; which way is better is the bar's
+# colour, named in the legend and the caption.
 CHART_METRICS = {
     "answer_accuracy": "正解率",
-    "wrong_answer_rate": "誤答率（低いほど良い）",
+    "wrong_answer_rate": "誤答率",
     "abstention_accuracy": "回答不能で控えた率",
-    "false_abstention_rate": "答えられるのに控えた率（低いほど良い）",
+    "false_abstention_rate": "答えられるのに控えた率",
     "recall@1": "根拠が1位",
     "recall@3": "根拠が3位以内",
     "recall@5": "根拠が5位以内",
@@ -75,7 +77,14 @@ CHART_METRICS = {
     "citation_validity": "出典の一致率",
     "char_f1": "文字単位F1",
 }
-CHART_X, CHART_Y = "指標", "値"
+CHART_X, CHART_Y, CHART_COLOR = "指標", "値", "向き"
+LOWER_IS_BETTER = {"wrong_answer_rate", "false_abstention_rate"}
+HIGHER_BETTER, LOWER_BETTER = "高いほど良い", "低いほど良い"
+CHART_COLORS = {HIGHER_BETTER: "#2563eb", LOWER_BETTER: "#dc2626"}  # blue, red
+CHART_CAPTION = (
+    "結果のグラフ（値は 0〜1。青い棒は 1 に近いほど良く、赤い棒（凡例の「低いほど良い」）は"
+    " 0 に近いほど良い）"
+)
 FAILURE_COLUMN_WIDTHS = ["9%", "25%", "20%", "34%", "12%"]
 # progress(done, total) after each question
 Progress = Callable[[int, int], None]
@@ -118,13 +127,14 @@ def failure_rows(
 
 
 def chart_frame(overall: dict) -> pd.DataFrame:
-    """The main metrics as bars with Japanese names (metrics not measured are left out)."""
+    """The main metrics as bars with Japanese names and which way is better (metrics not
+    measured are left out)."""
     rows = [
-        (label, float(overall[name]))
+        (label, float(overall[name]), LOWER_BETTER if name in LOWER_IS_BETTER else HIGHER_BETTER)
         for name, label in CHART_METRICS.items()
         if overall.get(name) is not None
     ]
-    return pd.DataFrame(rows, columns=[CHART_X, CHART_Y])
+    return pd.DataFrame(rows, columns=[CHART_X, CHART_Y, CHART_COLOR])
 
 
 def summary_line(result: EvaluationResult) -> str:

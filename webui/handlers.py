@@ -29,7 +29,7 @@ from webui.chat import ChatHandlers
 from webui.conversations import ConversationStore
 from webui.evaluation import EvaluationView, run_comparison, run_evaluation
 from webui.render import status_html
-from webui.startup import BUILDING_KEYWORDS, LOADING_MODEL, Startup
+from webui.startup import BUILDING_KEYWORDS, LOADING_MODEL, ReportingEmbeddings, Startup
 from webui.uploads import explain_outcome, indexed_names, outcome_rows, store_uploads
 
 log = logging.getLogger(__name__)
@@ -115,8 +115,13 @@ class WebApp(ChatHandlers):
         """Load the embedding model (converting it on the first start), index corpus/ when
         the index is empty, build the keyword statistics; ``startup`` shows each step."""
         startup.set(LOADING_MODEL)
-        self.ingestor = Ingestor(self.settings, embeddings=self.assistant.embeddings)
-        ensure_corpus_indexed(self.ingestor, say=startup.say)
+        embeddings = self.assistant.embeddings
+        # the first ingest reports each slice it embeds, so the bar moves within a report
+        first = Ingestor(
+            self.settings, embeddings=ReportingEmbeddings(embeddings, startup.embedded)
+        )
+        ensure_corpus_indexed(first, say=startup.say)
+        self.ingestor = Ingestor(self.settings, embeddings=embeddings)
         startup.set(BUILDING_KEYWORDS)
         self.assistant.keyword_index.refresh()  # built before the first question
 

@@ -8,6 +8,7 @@ never wait for an ingest.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import gradio as gr
@@ -17,6 +18,9 @@ from webui.chat import validate_question
 from webui.chatbot import ReportChatbot
 from webui.conversations import browser_secret
 from webui.evaluation import (
+    CHART_CAPTION,
+    CHART_COLOR,
+    CHART_COLORS,
     CHART_X,
     CHART_Y,
     COMPARE_HEADERS,
@@ -32,6 +36,7 @@ from webui.handlers import (
     WebApp,
 )
 from webui.render import startup_html, status_html
+from webui.startup import READY
 from webui.uploads import UPLOAD_EXTENSIONS
 
 TITLE = "報告書アシスタント"
@@ -46,6 +51,26 @@ CSS_PATH = Path(__file__).with_name("style.css")
 JS_PATH = Path(__file__).with_name("chat.js")
 BROWSER_KEY = "reports-assistant-conversation"  # where the browser keeps the open conversation
 STARTUP_POLL_S = 1.0
+# After 👍 / 👎: the status line and (after 👎) the correction box sit under the question box;
+# the page scrolls just enough to show them while the rated answer stays in sight, and the
+# correction field takes the cursor.
+SHOW_FEEDBACK_JS = """() => {
+  setTimeout(() => {
+    const box = [...document.querySelectorAll("#correction")].find((e) => e.offsetParent);
+    const open = Boolean(box);
+    const target = open ? box : document.querySelector("#feedback-status");
+    if (target) target.scrollIntoView({ block: "nearest" });
+    const field = open && box.querySelector("textarea, input[type=text]");
+    if (field) field.focus({ preventScroll: true });
+  }, 60);
+}"""
+# A saved conversation being put on screen: counted in the browser, so that a question sent
+# meanwhile waits for it (chat.js, 4).
+LOADING_STARTS_JS = "() => { window.__raLoading = (window.__raLoading || 0) + 1; }"
+LOADING_ENDS_JS = """() => {
+  window.__raLoading = Math.max(0, (window.__raLoading || 1) - 1);
+  window.dispatchEvent(new Event("ra-conversation-shown"));
+}"""
 FILTER_LABEL = "質問する資料（選ばなければ、すべての資料から探します）"
 # The counter under the question box, computed in the browser as the user types (a server
 # round trip per keystroke would lag). Code points, as Python's len() counts them.
@@ -101,9 +126,11 @@ def counter_html(length: int = 0) -> str:
 
 
 def startup_view(app: WebApp) -> str:
+    """The start-up panel; once ready, a line saying so that folds away after a while
+    (style.css), so that whoever waited sees the moment they can ask."""
     state = app.startup.state
     if state.ready:
-        return ""
+        return f'<div class="ra-startup-ready" role="status">{html.escape(READY)}</div>'
     return startup_html(state.message, state.done, state.total, state.elapsed_s, state.failed)
 
 
@@ -147,6 +174,21 @@ def build_ui(app: WebApp) -> gr.Blocks:
                 app.report_filter(),
             )
 
+        def opened():
+            """A page opened once the assistant is ready shows no start-up panel at all (the
+            page is built before the start-up, with the panel in it)."""
+            if app.startup.ready:
+                return "", gr.Timer(active=False)
+            return startup_view(app), gr.skip()
+
+        demo.load(
+            opened,
+            None,
+            [startup, timer],
+            api_visibility="private",
+            queue=False,
+            show_progress="hidden",
+        )
         timer.tick(
             poll_startup,
             None,
@@ -244,8 +286,10 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     private = {"api_visibility": "private"}
 
     def show(conversation: tuple) -> tuple:
-        conversation_id, messages, name, sources = conversation
-        return conversation_id, messages, messages, name, app.report_filter(sources)
+        conversation_id, messages, name, sources, marks = conversation
+        # the chat shows each answer's 👍 / 👎 as it was left
+        shown_messages = gr.update(value=messages, feedback_value=marks)
+        return conversation_id, shown_messages, messages, name, app.report_filter(sources)
 
     def restore(remembered_id, request: gr.Request):
         return show(app.restore(remembered_id, request))
@@ -257,7 +301,8 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
         return show(app.delete_conversation(conversation_id, request))
 
     def start_new():
-        return None, [], [], "", gr.update(value=[]), gr.update(visible=False), ""
+        empty = gr.update(value=[], feedback_value=[])
+        return None, empty, [], "", gr.update(value=[]), gr.update(visible=False), ""
 
     listed = {
         "fn": app.conversation_list,
@@ -266,13 +311,21 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     }
     # ChatInterface blanks the placeholder while it answers and never restores it.
     chatbot.change(
-        lambda: gr.update(placeholder=QUESTION_PLACEHOLDER), None, [textbox], queue=False, **private
+        lambda: gr.update(placeholder=QUESTION_PLACEHOLDER),
+        None,
+        [textbox],
+        queue=False,
+        show_progress="hidden",  # the box stays usable while a conversation is put on screen
+        **private,
     )
     textbox.change(None, [textbox], [counter], js=COUNTER_JS, queue=False, **private)
     current.change(lambda c: c, [current], [remembered], queue=False, **private).then(
         **listed, queue=False, **private
     )
+    listing.input(None, js=LOADING_STARTS_JS, **private)
     listing.input(open_selected, [listing], shown, queue=False, **private).then(
+        None, js=LOADING_ENDS_JS, **private
+    ).then(
         lambda: (gr.update(visible=False), ""), None, [correction_box, feedback_status], **private
     )
     new.click(
@@ -294,7 +347,9 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     ).then(**listed, queue=False, **private)
     no.click(lambda: gr.update(visible=False), None, [confirm_box], queue=False, **private)
 
-    chatbot.like(app.rate, [chatbot, current], [feedback_status, correction_box, rated], **private)
+    chatbot.like(
+        app.rate, [chatbot, current], [feedback_status, correction_box, rated], **private
+    ).then(None, js=SHOW_FEEDBACK_JS, **private)
     send.click(
         app.correct,
         [rated, correction, unanswerable],
@@ -304,9 +359,10 @@ def _chat_tab(app: WebApp, demo: gr.Blocks) -> gr.Dropdown:
     close.click(lambda: gr.update(visible=False), None, [correction_box], queue=False, **private)
 
     # Every page load: the conversation this browser had open (else the latest) comes back.
+    demo.load(None, js=LOADING_STARTS_JS, **private)
     demo.load(restore, [remembered], shown, queue=False, **private).then(
-        **listed, queue=False, **private
-    )
+        None, js=LOADING_ENDS_JS, **private
+    ).then(**listed, queue=False, **private)
     return report_filter
 
 
@@ -349,7 +405,9 @@ def _reports_tab(app: WebApp, report_filter: gr.Dropdown) -> tuple[gr.Dataframe,
         wrap=True,
         elem_id="reports",
     )
-    with gr.Row(equal_height=True):
+    # Not equal_height: the buttons would stretch to the dropdown and its label (96 px);
+    # style.css puts them level with the dropdown's box instead.
+    with gr.Row(equal_height=False, elem_id="report-actions"):
         # allow_custom_value: API clients name the report directly; an unknown name gets
         # the handler's Japanese "not found" instead of Gradio's choice check.
         delete_choice = gr.Dropdown(
@@ -437,9 +495,13 @@ def _evaluation_tab(app: WebApp) -> None:
         elem_id="questions-file",
     )
     chosen = gr.HTML(questions_choice(None), elem_id="questions-choice")
+    # The comparison needs an LLM server: without one, neither its choice nor its (always
+    # empty) table is shown. API clients may still ask and get the handler's message.
+    with_llm = app.settings.llm_enabled
     compare = gr.Checkbox(
-        label="LLMの各方式（verify・generate・combined）と抜粋のみを並べて比較する（LLMサーバー設定時）",
+        label="LLMの各方式（verify・generate・combined）と抜粋のみを並べて比較する",
         value=False,
+        visible=with_llm,
         elem_id="compare-modes",
     )
     run = gr.Button("評価を実行", variant="primary", elem_id="run-evaluation")
@@ -455,9 +517,11 @@ def _evaluation_tab(app: WebApp) -> None:
     chart = gr.BarPlot(
         x=CHART_X,
         y=CHART_Y,
+        color=CHART_COLOR,
+        color_map=CHART_COLORS,
         y_lim=[0, 1],
         x_label_angle=-30,
-        label="結果のグラフ（1 に近いほど良い。赤字の指標は低いほど良い）",
+        label=CHART_CAPTION,
         elem_id="evaluation-chart",
         height=360,
     )
@@ -482,6 +546,7 @@ def _evaluation_tab(app: WebApp) -> None:
         label="回答の方式の比較（総合点：正しい回答・正しく控えた +1、誤答 −2）",
         interactive=False,
         wrap=True,
+        visible=with_llm,
         elem_id="mode-comparison",
     )
     # Says which question set will run; it changes only once an upload has finished.

@@ -309,10 +309,8 @@ def test_the_start_up_page_appears_before_the_index_is_ready(
         assert READY_LINE not in log.read_text(encoding="utf-8")
         assert re.search("準備|取り込んで", status.inner_text())
         page.locator("#startup-status progress").first.wait_for()
-        page.wait_for_function(
-            "document.querySelector('#startup-status').innerText.trim() === ''",
-            timeout=ANSWER_TIMEOUT * 3,
-        )
+        status.get_by_text("準備ができました").wait_for(timeout=ANSWER_TIMEOUT * 3)
+        assert not page.locator("#startup-status progress").count()
         assert READY_LINE in log.read_text(encoding="utf-8")
         assert "11月21日" in ask(page, FLAGSHIP).locator(".ra-answer").inner_text()
         pages.close()
