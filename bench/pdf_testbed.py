@@ -57,7 +57,8 @@ DIGITAL_LAYOUTS = (
     "table",
     "vertical",
 )
-CLOSERS = "、。，．）」』】〕！？!?,.)ー・ぁぃぅぇぉっゃゅょァィゥェォッャュョ"
+HANGING = "、。，．"  # may hang one character past the line end (ぶら下げ)
+NO_LINE_START = "）」』】〕！？!?,.)ー・ぁぃぅぇぉっゃゅょァィゥェォッャュョ"  # pushed back instead
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -223,12 +224,16 @@ class Writer:
 
 
 def fitting(text: str, width: float, measure: Callable[[str], float]) -> int:
-    """How many characters of ``text`` fit in ``width``; closing punctuation hangs on the line."""
+    """How many characters of ``text`` fit in ``width``, by Japanese line-breaking rules: a
+    comma or full stop hangs past the end; a character that may not start a line takes the
+    one before it onto the next line (追い出し)."""
     count = 1
     while count < len(text) and measure(text[: count + 1]) <= width:
         count += 1
-    while count < len(text) and text[count] in CLOSERS:
-        count += 1
+    if count < len(text) and text[count] in HANGING:
+        return count + 1
+    while 1 < count < len(text) and text[count] in NO_LINE_START:
+        count -= 1
     return count
 
 
@@ -253,8 +258,46 @@ def new_canvas(path: Path, title: str, *, landscape: bool = False):
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
         pdfmetrics.registerFont(UnicodeCIDFont(VERTICAL_FONT, isVertical=True))
+
+    class RowByRowCanvas(canvas.Canvas):
+        """Draws each page's text row by row across the page, left to right, whatever the
+        reading order (as many PDF makers do): an extractor must read the geometry, not the
+        drawing order, to get columns and vertical lines right."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pending: list[tuple[float, float, str, str, str, float]] = []
+
+        def _queue(self, how: str, x: float, y: float, text: str, *_args, **_kwargs) -> None:
+            self._pending.append((round(-y, 1), x, how, text, self._fontname, self._fontsize))
+
+        def drawString(self, x, y, text, *args, **kwargs):  # noqa: N802 (reportlab's name)
+            self._queue("drawString", x, y, text)
+
+        def drawRightString(self, x, y, text, *args, **kwargs):  # noqa: N802
+            self._queue("drawRightString", x, y, text)
+
+        def drawCentredString(self, x, y, text, *args, **kwargs):  # noqa: N802
+            self._queue("drawCentredString", x, y, text)
+
+        def _flush(self) -> None:
+            font = (self._fontname, self._fontsize)
+            for minus_y, x, how, text, name, size in sorted(self._pending):
+                self.setFont(name, size)
+                getattr(super(), how)(x, -minus_y, text)
+            self._pending = []
+            self.setFont(*font)
+
+        def showPage(self):  # noqa: N802
+            self._flush()
+            super().showPage()
+
+        def save(self):
+            self._flush()
+            super().save()
+
     size = (PAGE_HEIGHT, PAGE_WIDTH) if landscape else (PAGE_WIDTH, PAGE_HEIGHT)
-    pdf = canvas.Canvas(str(path), pagesize=size, invariant=1)
+    pdf = RowByRowCanvas(str(path), pagesize=size, invariant=1)
     pdf.setTitle(title)
     return pdf
 
