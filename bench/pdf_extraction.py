@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.layouts:
         entries = [e for e in entries if e.layout in args.layouts]
     scores: dict[tuple[str, str], list[float]] = defaultdict(list)
+    folded: dict[tuple[str, str], list[float]] = defaultdict(list)  # NFKC on both sides
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     pages: dict[tuple[str, str], int] = defaultdict(int)
     for entry in entries:
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             pages[key] += entry.pages
             score = character_accuracy(truth, text)
             scores[key].append(score)
+            folded[key].append(character_accuracy(truth, text, nfkc=True))
             if args.show and score < 0.98:
                 print(f"--- {entry.name} {method} {score:.3f}\n{text[:1500]}\n", file=sys.stderr)
     rows = [
@@ -161,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             "pages": pages[(layout, method)],
             "accuracy_mean": round(statistics.fmean(values), 4),
             "accuracy_min": round(min(values), 4),
+            "accuracy_nfkc_mean": round(statistics.fmean(folded[(layout, method)]), 4),
+            "accuracy_nfkc_min": round(min(folded[(layout, method)]), 4),
             "pages_per_minute": round(
                 pages[(layout, method)] / max(seconds[(layout, method)], 1e-9) * 60, 1
             ),
@@ -170,12 +174,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
-        print("| layout | method | docs | pages | accuracy (mean) | accuracy (min) | pages/min |")
-        print("|---|---|---:|---:|---:|---:|---:|")
+        print(
+            "| layout | method | docs | pages | accuracy mean | min | NFKC mean | NFKC min"
+            " | pages/min |"
+        )
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in rows:
             print(
                 f"| {r['layout']} | {r['method']} | {r['documents']} | {r['pages']} | "
-                f"{r['accuracy_mean']:.4f} | {r['accuracy_min']:.4f} | {r['pages_per_minute']} |"
+                f"{r['accuracy_mean']:.4f} | {r['accuracy_min']:.4f} | "
+                f"{r['accuracy_nfkc_mean']:.4f} | {r['accuracy_nfkc_min']:.4f} | "
+                f"{r['pages_per_minute']} |"
             )
     return 0
 

@@ -65,8 +65,13 @@ _WHITESPACE = re.compile(r"\s+")
 # --- the score ---------------------------------------------------------------------------
 
 
-def character_accuracy(truth: str, extracted: str) -> float:
-    """1 - Levenshtein distance / len(truth), whitespace removed from both (floored at 0)."""
+def character_accuracy(truth: str, extracted: str, *, nfkc: bool = False) -> float:
+    """1 - Levenshtein distance / len(truth), whitespace removed from both (floored at 0).
+
+    ``nfkc`` compares the NFKC forms: full- and half-width letters and digits (２ and 2, （ and
+    (), which a scan cannot tell apart reliably, count as the same character."""
+    if nfkc:
+        truth, extracted = (unicodedata.normalize("NFKC", t) for t in (truth, extracted))
     a = _WHITESPACE.sub("", truth)
     b = _WHITESPACE.sub("", extracted)
     if not a:
