@@ -65,8 +65,11 @@ class TesseractEngine:
         png = io.BytesIO()
         image.save(png, format="PNG", dpi=(RENDER_DPI, RENDER_DPI))
         environment = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one page, one core: no thrashing
+        # Vertical pages as one block of vertical columns (--psm 5): with automatic page
+        # segmentation (3) jpn_vert dropped whole columns of short vertical pages.
+        segmentation = "5" if vertical else "3"
         done = subprocess.run(
-            [self.executable, "stdin", "stdout", "-l", language, "--psm", "3", "--dpi", "300"],
+            [self.executable, "stdin", "stdout", "-l", language, "--psm", segmentation],
             input=png.getvalue(),
             capture_output=True,
             timeout=TIMEOUT_SECONDS,

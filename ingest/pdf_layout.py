@@ -94,8 +94,9 @@ def extract_pages(data: bytes) -> list[PdfPage]:
 
 
 def _read_page(page, number: int) -> PdfPage:
-    chars = [c for c in page.chars if c["text"].strip() or c["text"] == "\u3000"]
-    if not chars:
+    # Spaces drawn as glyphs stay (「ARD と」); a gap with nothing drawn in it is judged by size.
+    chars = [c for c in page.chars if c["text"] and (c["text"].strip() or c["text"] in " \u3000")]
+    if not any(c["text"].strip() for c in chars):
         return PdfPage(number, "")
     vertical = _is_vertical(chars)
     tables = [] if vertical else _tables(page)
@@ -162,7 +163,7 @@ def _segments(chars: list[dict]) -> list[Segment]:
                 run = []
             run.append(char)
         segments.append(_segment(run))
-    return segments
+    return [s for s in segments if s is not None]
 
 
 def _rows(chars: list[dict]) -> list[list[dict]]:
@@ -180,12 +181,24 @@ def _rows(chars: list[dict]) -> list[list[dict]]:
     return rows
 
 
-def _segment(run: list[dict]) -> Segment:
+def _segment(run: list[dict]) -> Segment | None:
+    while run and run[-1]["text"] == " ":
+        run = run[:-1]
+    while run and run[0]["text"] == " ":
+        run = run[1:]
+    if not run:
+        return None
     parts = [run[0]["text"]]
     for a, b in zip(run, run[1:], strict=False):
         # PDFs without space glyphs: a word gap between Latin letters or digits is a space.
         gap = b["x0"] - a["x1"]
-        if gap > 0.2 * max(a["size"], 1.0) and _is_narrow(a["text"]) and _is_narrow(b["text"]):
+        if (
+            gap > 0.2 * max(a["size"], 1.0)
+            and a["text"].strip()
+            and b["text"].strip()
+            and _is_narrow(a["text"])
+            and _is_narrow(b["text"])
+        ):
             parts.append(" ")
         parts.append(b["text"])
     return Segment(
