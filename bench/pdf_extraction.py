@@ -8,6 +8,8 @@ Methods (digital pages):
 - ``pypdfium2``: pdfium's own text order (``get_text_bounded``);
 - ``pdfminer``: pdfminer.six's layout analysis (``extract_text``, default LAParams);
 - ``layout``: ``ingest.pdf_layout`` (pdfplumber's geometry, our reading order and tables);
+- ``layout_pdfium``: the same reading order on pypdfium2's character boxes (no tables, no
+  header/footer pass), to weigh the two geometry libraries;
 - ``loader``: ``ingest.loaders.load_report`` + ``ingest.repair.repair`` (what gets chunked).
 Methods (scanned pages): ``tesseract`` (Debian's jpn / jpn_vert), ``rapidocr`` (if installed).
 
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.pdf_testbed import build, character_accuracy, load_manifest  # noqa: E402
 
-DIGITAL = ("pypdf", "pypdfium2", "pdfminer", "layout", "loader")
+DIGITAL = ("pypdf", "pypdfium2", "pdfminer", "layout", "layout_pdfium", "loader")
 SCANNED = ("tesseract", "rapidocr")
 
 
@@ -64,6 +66,40 @@ def layout_text(data: bytes) -> str:
     from ingest.pdf_layout import extract_pages
 
     return "\n".join(page.text for page in extract_pages(data))
+
+
+def layout_pdfium_text(data: bytes) -> str:
+    """Our reading order on pdfium's character boxes instead of pdfplumber's (no tables, no
+    header/footer pass): what the geometry library alone costs and gives."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_c
+
+    from ingest import pdf_layout
+
+    pdf = pypdfium2.PdfDocument(data)
+    texts = []
+    for page in pdf:
+        width, height = page.get_size()
+        textpage = page.get_textpage()
+        chars = []
+        for index in range(textpage.count_chars()):
+            char = textpage.get_text_range(index, 1)
+            if not char.strip():
+                continue
+            left, bottom, right, top = textpage.get_charbox(index)
+            size = pdfium_c.FPDFText_GetFontSize(textpage.raw, index)
+            chars.append(
+                {"text": char, "x0": left, "x1": right, "top": height - top,
+                 "bottom": height - bottom, "size": size}
+            )  # fmt: skip
+        if chars and pdf_layout._is_vertical(chars):
+            chars = [pdf_layout._turned(c, width) for c in chars]
+        segments = pdf_layout._segments(chars) if chars else []
+        texts.append("\n".join(s.text for s in pdf_layout._reading_order(segments)))
+        textpage.close()
+        page.close()
+    pdf.close()
+    return "\n".join(texts)
 
 
 def loader_text(path: Path) -> str:
@@ -114,6 +150,7 @@ def run(path: Path, method: str) -> str:
         "pypdfium2": pypdfium2_text,
         "pdfminer": pdfminer_text,
         "layout": layout_text,
+        "layout_pdfium": layout_pdfium_text,
         "tesseract": tesseract_text,
         "rapidocr": rapidocr_text,
     }[method](data)
