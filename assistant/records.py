@@ -35,6 +35,7 @@ class Citation:
     quote_start: int = 0
     quote_end: int = 0
     chunk_text: str = ""
+    ocr: bool = False  # the passage was read by OCR from a scanned page: it may hold misreadings
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,6 +73,7 @@ class Answer:
                     "title": c.title,
                     "page": c.page,
                     "marker": c.marker,
+                    "ocr": c.ocr,
                 }
                 for c in self.citations
             ],
