@@ -491,8 +491,8 @@ def _extract_pdf(data: bytes, source: str) -> _Extracted:
             f"{source}: PDF を読み込めません（ファイルが壊れている可能性があります）。"
             "元の文書から PDF を作り直して追加してください。"
         ) from exc
-    page_texts = _pdf_layout_texts(data, pages, source, warnings)
-    ocr_pages = _ocr_image_pages(data, page_texts, source)
+    page_texts, pictures = _pdf_layout_texts(data, pages, source, warnings)
+    ocr_pages = _ocr_image_pages(data, page_texts, pictures, source)
     if not any(text.strip() for text in page_texts):
         raise IngestError(
             f"{source}: PDF から文字を読み取れませんでした（文字情報がなく、画像からも文字を"
@@ -510,34 +510,41 @@ def _extract_pdf(data: bytes, source: str) -> _Extracted:
 
 def _pdf_layout_texts(
     data: bytes, pypdf_pages: list, source: str, warnings: list[str]
-) -> list[str]:
-    """Each page's text in reading order; pypdf's own order if the geometry cannot be read."""
+) -> tuple[list[str], set[int]]:
+    """Each page's text in reading order, and the numbers of the pages that hold only
+    pictures; pypdf's own order (every empty page a candidate for OCR) if the geometry
+    cannot be read."""
     from ingest.pdf_layout import extract_pages
 
     try:
         with _library_warnings("pdfminer") as layout_warnings:
-            texts = [normalise_newlines(page.text) for page in extract_pages(data)]
+            pages = extract_pages(data)
         warnings.extend(layout_warnings)
-        return texts
+        texts = [normalise_newlines(page.text) for page in pages]
+        return texts, {page.number for page in pages if page.has_images}
     except Exception as exc:  # pdfminer fails on some files pypdf reads; keep their text
         log.warning(
             f"{source}: PDF のレイアウト（段組や表）を解析できなかったため、ページの文字を"
             f"記録順に取り込みました（{type(exc).__name__}）。段組の順序が崩れていないか確かめてください。"
         )
-        return [normalise_newlines(page.extract_text() or "") for page in pypdf_pages]
+        texts = [normalise_newlines(page.extract_text() or "") for page in pypdf_pages]
+        return texts, set(range(1, len(texts) + 1))
 
 
-def _ocr_image_pages(data: bytes, page_texts: list[str], source: str) -> set[int]:
-    """Read the pages without text by OCR, in place; the numbers of the pages read so."""
+def _ocr_image_pages(
+    data: bytes, page_texts: list[str], pictures: set[int], source: str
+) -> set[int]:
+    """Read the pages without text but with a picture by OCR, in place (blank pages stay
+    blank); the numbers of the pages read so."""
     from ingest.ocr import OcrUnavailable, TesseractEngine, ocr_pdf_pages
 
-    empty = [n for n, text in enumerate(page_texts, start=1) if not text.strip()]
+    empty = [n for n, text in enumerate(page_texts, start=1) if not text.strip() and n in pictures]
     if not empty:
         return set()
     try:
         engine = TesseractEngine.find()
     except OcrUnavailable as exc:
-        if len(empty) == len(page_texts):
+        if not any(text.strip() for text in page_texts):
             raise IngestError(
                 f"{source}: PDF に文字情報（テキストレイヤー）がなく、スキャン画像です。{exc}。"
                 "それまでは、テキストレイヤーのある PDF か、テキストファイルを追加してください。"

@@ -66,6 +66,7 @@ class PdfPage:
     text: str  # empty when the page has no characters (a scan: see ingest.ocr)
     vertical: bool = False
     segments: list[Segment] = field(default_factory=list, repr=False)
+    has_images: bool = False  # a page without characters but with a picture may be a scan
 
 
 # --- public entry point ------------------------------------------------------------------
@@ -97,7 +98,7 @@ def _read_page(page, number: int) -> PdfPage:
     # Spaces drawn as glyphs stay (「ARD と」); a gap with nothing drawn in it is judged by size.
     chars = [c for c in page.chars if c["text"] and (c["text"].strip() or c["text"] in " \u3000")]
     if not any(c["text"].strip() for c in chars):
-        return PdfPage(number, "")
+        return PdfPage(number, "", has_images=bool(page.images))
     vertical = _is_vertical(chars)
     tables = [] if vertical else _tables(page)
     boxes = [t.bbox for t, _ in tables]

@@ -14,6 +14,7 @@ from ingest.loaders import load_report
 from ingest.ocr import (
     OcrUnavailable,
     TesseractEngine,
+    denoised,
     is_vertical_text,
     render_pages,
     tidy_ocr_text,
@@ -81,7 +82,7 @@ def test_chunks_of_a_scanned_page_say_they_were_read_by_ocr(loaded_scan):
     assert all(chunk.page == 1 for chunk in chunks)
 
 
-def test_only_the_scanned_page_of_a_mixed_pdf_is_ocr(tmp_path):
+def test_only_the_scanned_page_of_a_mixed_pdf_is_ocr_and_a_blank_page_is_not(tmp_path):
     from pypdf import PdfWriter
 
     typed = tmp_path / "typed.pdf"
@@ -94,11 +95,12 @@ def test_only_the_scanned_page_of_a_mixed_pdf_is_ocr(tmp_path):
     writer = PdfWriter()
     writer.append(str(typed))
     writer.append(str(scanned))
+    writer.add_blank_page(width=595, height=842)
     writer.write(tmp_path / "mixed.pdf")
 
     report = load_report(tmp_path / "mixed.pdf", max_bytes=LIMIT)
 
-    assert [(page.number, page.ocr) for page in report.pages] == [(1, False), (2, True)]
+    assert [(page.number, page.ocr) for page in report.pages] == [(1, False), (2, True), (3, False)]
     assert report.text.startswith("第１ページは文字情報のあるページです。")
 
 
@@ -108,6 +110,20 @@ def test_a_vertical_scan_is_read_with_the_vertical_model():
     assert is_vertical_text(image)
     assert not is_vertical_text(page_image(LINES))
     text = TesseractEngine.find().read(image)
+    assert character_accuracy("".join(LINES), text, nfkc=True) >= 0.9, text
+
+
+def test_a_grainy_slightly_turned_scan_is_still_read():
+    import numpy as np
+    from PIL import Image
+
+    clean = page_image(LINES).rotate(0.7, fillcolor=255)
+    rng = np.random.default_rng(7)
+    pixels = np.asarray(clean, dtype=np.float32) + rng.normal(0, 18, clean.size[::-1])
+    grainy = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+    assert denoised(clean) is clean  # clean paper is left alone
+    text = TesseractEngine.find().read(grainy)
     assert character_accuracy("".join(LINES), text, nfkc=True) >= 0.9, text
 
 
