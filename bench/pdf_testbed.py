@@ -45,7 +45,8 @@ REPORTS_DIR = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "r
 PAGE_WIDTH, PAGE_HEIGHT = 595.28, 841.89  # A4 in points
 MARGIN = 56.0
 FONT = "HeiseiMin-W3"
-VERTICAL_FONT = "HeiseiKakuGo-W5"  # reportlab names a CID font by its face: one face a direction
+VERTICAL_FACE = "HeiseiKakuGo-W5"
+VERTICAL_FONT = "HeiseiKakuGo-W5-Vertical"  # its own name: reportlab names CID fonts by face
 TABLE_HEADINGS = ("番号", "区分", "内容")
 TABLE_ROWS = 8
 DIGITAL_LAYOUTS = (
@@ -255,14 +256,25 @@ def draw_picture(canvas, box: tuple[float, float, float, float]) -> None:
     canvas.drawImage(ImageReader(image), x0, y0, x1 - x0, y1 - y0)
 
 
-def new_canvas(path: Path, title: str, *, landscape: bool = False):
+def register_fonts() -> None:
+    """The horizontal and the vertical Japanese CID font, each once (other code may have
+    registered the horizontal one already)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    registered = pdfmetrics.getRegisteredFontNames()
+    if FONT not in registered:
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    if VERTICAL_FONT not in registered:
+        vertical = UnicodeCIDFont(VERTICAL_FACE, isVertical=True)
+        vertical.name = vertical.fontName = VERTICAL_FONT  # the PDF still names the face
+        pdfmetrics.registerFont(vertical)
+
+
+def new_canvas(path: Path, title: str, *, landscape: bool = False):
     from reportlab.pdfgen import canvas
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        pdfmetrics.registerFont(UnicodeCIDFont(VERTICAL_FONT, isVertical=True))
+    register_fonts()
 
     class RowByRowCanvas(canvas.Canvas):
         """Draws each page's text row by row across the page, left to right, whatever the

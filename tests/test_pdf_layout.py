@@ -10,23 +10,23 @@ from pathlib import Path
 
 import pytest
 
-from bench.pdf_testbed import LAYOUTS, character_accuracy, source_reports
+from bench.pdf_testbed import (
+    FONT,
+    LAYOUTS,
+    VERTICAL_FONT,
+    character_accuracy,
+    register_fonts,
+    source_reports,
+)
 from ingest.pdf_layout import extract_pages, table_lines
-
-FONT = "HeiseiMin-W3"
-VERTICAL_FONT = "HeiseiKakuGo-W5"
 
 
 def canvas_for(path: Path | io.BytesIO, *, landscape: bool = False):
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.pagesizes import landscape as turned
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-        pdfmetrics.registerFont(UnicodeCIDFont(VERTICAL_FONT, isVertical=True))
+    register_fonts()
     target = path if isinstance(path, io.BytesIO) else str(path)
     return canvas.Canvas(target, pagesize=turned(A4) if landscape else A4)
 
