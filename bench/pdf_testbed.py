@@ -2,6 +2,9 @@
 
     python bench/pdf_testbed.py OUT_DIR [--reports N] [--scans N]
 
+Needs Debian's ``poppler-utils`` (``pdftoppm``) for the scans and ``fonts-noto-cjk`` so that
+pdftoppm can draw the Japanese CID fonts (``make browser`` installs the fonts).
+
 Each fixture report (tests/fixtures/reports/*.txt) is laid out in every digital shape:
 
 - ``one_column``, ``two_column``, ``three_column``: text flowing through 1-3 columns a page;
