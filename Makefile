@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install run test lint browser test-llm llm bench clean
+.PHONY: install ocr run test lint browser test-llm llm bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,7 +18,14 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ocr
+
+# Debian's Tesseract with its Japanese data (horizontal and vertical): PDF pages that are only a
+# scan are read by OCR (ingest/ocr.py). Installed with apt-get only when missing; without root
+# or apt the rest still works and scans are refused with a message saying what to install.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert
+ocr:
+	@dpkg -s $(OCR_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_PACKAGES) >/dev/null; } || echo "warning: could not install $(OCR_PACKAGES); scanned PDFs will be refused until they are installed" >&2
 
 run: install
 	$(PY) app.py --host $(HOST) --port $(PORT)

@@ -85,6 +85,7 @@ def citation_for(passage: Passage, start: int, end: int, marker: int) -> Citatio
         quote_start=start,
         quote_end=end,
         chunk_text=chunk.text,
+        ocr=chunk.ocr,
     )
 
 

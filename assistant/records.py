@@ -47,6 +47,7 @@ class Citation:
     quote_start: int = 0
     quote_end: int = 0
     chunk_text: str = ""
+    ocr: bool = False  # the passage was read by OCR from a scanned page: it may hold misreadings
     # The stated span inside the quote, as offsets into the chunk text (0, 0: none marked):
     # the words the short statement comes from, marked wherever the quote is shown.
     mark_start: int = 0
@@ -121,6 +122,7 @@ class Answer:
                     "page": c.page,
                     "marker": c.marker,
                     "mark": _marked_text(c),
+                    "ocr": c.ocr,
                 }
                 for c in self.citations
             ],

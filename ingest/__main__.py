@@ -82,6 +82,7 @@ def totals(outcomes: list[FileOutcome]) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("ingest.ocr").setLevel(logging.INFO)  # OCR progress, one line a page
     settings = Settings.from_env()
     update, close = progress_bar()
     try:

@@ -83,6 +83,7 @@ def _make_chunk(report: RepairedReport, start: int, end: int, doc_hash: str) -> 
         content_hash=content_hash,
         page=report.page_at(start),
         doc_hash=doc_hash,
+        ocr=report.ocr_at(start),
     )
 
 

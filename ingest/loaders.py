@@ -463,13 +463,15 @@ def _extract_markdown(data: bytes, source: str) -> _Extracted:
 
 
 def _extract_pdf(data: bytes, source: str) -> _Extracted:
+    """Text in reading order from the page geometry (``ingest.pdf_layout``); pages that are
+    only a picture are read by OCR (``ingest.ocr``) and their spans marked ``ocr``."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     try:
         with _library_warnings("pypdf") as warnings:
             reader = PdfReader(io.BytesIO(data))
-            page_texts = [normalise_newlines(page.extract_text() or "") for page in reader.pages]
+            pages = list(reader.pages)  # opening the pages is what fails on a locked file
             title = _pdf_title(reader)
     except DependencyError as exc:
         raise IngestError(
@@ -489,18 +491,89 @@ def _extract_pdf(data: bytes, source: str) -> _Extracted:
             f"{source}: PDF を読み込めません（ファイルが壊れている可能性があります）。"
             "元の文書から PDF を作り直して追加してください。"
         ) from exc
+    page_texts, pictures = _pdf_layout_texts(data, pages, source, warnings)
+    ocr_pages = _ocr_image_pages(data, page_texts, pictures, source)
     if not any(text.strip() for text in page_texts):
         raise IngestError(
-            f"{source}: PDF に文字情報（テキストレイヤー）がありません。スキャン画像の文字認識（OCR）"
-            "には対応していません。テキストレイヤーのある PDF か、テキストファイルを追加してください。"
+            f"{source}: PDF から文字を読み取れませんでした（文字情報がなく、画像からも文字を"
+            "認識できません）。白紙でないか確かめ、読み取れない場合は 300dpi 以上でスキャンし直すか、"
+            "テキストファイルを追加してください。"
         )
     if warnings:
         log.warning(
             f"{source}: PDF の構造に不備がありましたが、読み取れた文字を取り込みました。"
             "内容が欠けていないか確かめ、必要なら元の文書から PDF を作り直してください。"
         )
-    text, pages = _join_pages(page_texts)
-    return _Extracted(text=text, title=title, pages=pages)
+    text, spans = _join_pages(page_texts, ocr_pages)
+    return _Extracted(text=text, title=title, pages=spans)
+
+
+def _pdf_layout_texts(
+    data: bytes, pypdf_pages: list, source: str, warnings: list[str]
+) -> tuple[list[str], set[int]]:
+    """Each page's text in reading order, and the numbers of the pages that hold only
+    pictures; pypdf's own order (every empty page a candidate for OCR) if the geometry
+    cannot be read."""
+    from ingest.pdf_layout import extract_pages
+
+    try:
+        with _library_warnings("pdfminer") as layout_warnings:
+            pages = extract_pages(data)
+        warnings.extend(layout_warnings)
+        texts = [normalise_newlines(page.text) for page in pages]
+        return texts, {page.number for page in pages if page.has_images}
+    except Exception as exc:  # pdfminer fails on some files pypdf reads; keep their text
+        log.warning(
+            f"{source}: PDF のレイアウト（段組や表）を解析できなかったため、ページの文字を"
+            f"記録順に取り込みました（{type(exc).__name__}）。段組の順序が崩れていないか確かめてください。"
+        )
+        texts = [normalise_newlines(page.extract_text() or "") for page in pypdf_pages]
+        return texts, set(range(1, len(texts) + 1))
+
+
+def _ocr_image_pages(
+    data: bytes, page_texts: list[str], pictures: set[int], source: str
+) -> set[int]:
+    """Read the pages without text but with a picture by OCR, in place (blank pages stay
+    blank); the numbers of the pages read so."""
+    from ingest.ocr import OcrUnavailable, TesseractEngine, ocr_pdf_pages
+
+    empty = [n for n, text in enumerate(page_texts, start=1) if not text.strip() and n in pictures]
+    if not empty:
+        return set()
+    try:
+        engine = TesseractEngine.find()
+    except OcrUnavailable as exc:
+        if not any(text.strip() for text in page_texts):
+            raise IngestError(
+                f"{source}: PDF に文字情報（テキストレイヤー）がなく、スキャン画像です。{exc}。"
+                "それまでは、テキストレイヤーのある PDF か、テキストファイルを追加してください。"
+            ) from exc
+        log.warning(
+            f"{source}: 画像だけのページ（{_page_list(empty)}）は文字認識できず、取り込んでいません。"
+            f"{exc}。"
+        )
+        return set()
+    ocr_log = logging.getLogger("ingest.ocr")
+
+    def progress(done: int, total: int) -> None:
+        ocr_log.info(f"{source}: 文字認識（OCR） {done}/{total} ページ")
+
+    try:
+        texts = ocr_pdf_pages(data, engine, empty, progress=progress)
+    except Exception as exc:  # the engine crashing or timing out on a page
+        raise IngestError(
+            f"{source}: スキャン画像の文字認識（OCR）に失敗しました（{exc}）。"
+            "PDF を作り直すか、テキストファイルを追加してください。"
+        ) from exc
+    for number, text in zip(empty, texts, strict=True):
+        page_texts[number - 1] = normalise_newlines(text)
+    return {n for n, text in zip(empty, texts, strict=True) if text.strip()}
+
+
+def _page_list(numbers: list[int]) -> str:
+    shown = "、".join(f"{n}" for n in numbers[:10])
+    return f"{shown} ページ" + ("ほか" if len(numbers) > 10 else "")
 
 
 class _Collect(logging.Handler):
@@ -538,14 +611,16 @@ def _pdf_title(reader) -> str:
     return title if isinstance(title, str) else ""
 
 
-def _join_pages(page_texts: list[str]) -> tuple[str, tuple[PageSpan, ...]]:
+def _join_pages(
+    page_texts: list[str], ocr_pages: set[int] = frozenset()
+) -> tuple[str, tuple[PageSpan, ...]]:
     """Join pages with PAGE_SEPARATOR; each span covers its page's text, not the separator."""
     spans = []
     offset = 0
     for number, page_text in enumerate(page_texts, start=1):
         if number > 1:
             offset += len(PAGE_SEPARATOR)
-        spans.append(PageSpan(number, offset, offset + len(page_text)))
+        spans.append(PageSpan(number, offset, offset + len(page_text), number in ocr_pages))
         offset += len(page_text)
     return PAGE_SEPARATOR.join(page_texts), tuple(spans)
 

@@ -13,11 +13,13 @@ def sha256_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class PageSpan:
-    """Page ``number`` (1-based) covers ``[start, end)`` of the text it belongs to."""
+    """Page ``number`` (1-based) covers ``[start, end)`` of the text it belongs to; ``ocr``:
+    its text was recognised from a picture of the page (a scan), not read from the file."""
 
     number: int
     start: int
     end: int
+    ocr: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class RepairedReport:
                 return page.number
         return self.pages[-1].number if self.pages and offset >= self.pages[-1].end else None
 
+    def ocr_at(self, offset: int) -> bool:
+        """Is the text at ``offset`` on a page read by OCR?"""
+        number = self.page_at(offset)
+        return any(page.ocr for page in self.pages if page.number == number)
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -86,6 +93,7 @@ class Chunk:
     content_hash: str
     page: int | None = None
     doc_hash: str = ""  # hash of the whole repaired report this chunk belongs to
+    ocr: bool = False  # read by OCR from a scanned page: the source card says so
 
     def context_header(self) -> str:
         """The report title and section heading, one line: searched with the chunk, never cited.

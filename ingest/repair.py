@@ -976,8 +976,10 @@ def _remap_pages(
                 continue
             runs.append([number, start + offset if runs else 0])
     bounds = [start for _, start in runs[1:]] + [length]
+    read_by_ocr = {page.number for page in pages if page.ocr}
     return tuple(
-        PageSpan(number, start, end) for (number, start), end in zip(runs, bounds, strict=True)
+        PageSpan(number, start, end, number in read_by_ocr)
+        for (number, start), end in zip(runs, bounds, strict=True)
     )
 
 

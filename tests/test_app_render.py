@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 from assistant.records import ABSTENTION, LIKELY_INTRO, TIER_LABELS, Answer, Citation
 from webui.render import (
+    OCR_NOTE,
     RELATED_HEADING,
     SOURCES_HEADING,
     answer_plain_text,
@@ -73,6 +74,19 @@ def test_answer_shows_marker_and_a_numbered_source_with_location():
     summary = re.search(r"<summary>(.*?)</summary>", markup).group(1)
     assert "[1]" in summary and "欧州との経済協定" in summary
     assert "1 協定の締結" in summary and "3ページ" in summary and "tsu_2012.txt" in summary
+
+
+def test_a_passage_read_by_ocr_says_so_beside_its_page():
+    scanned = render_answer(
+        Answer(answer="平成24年11月20日です。[1]", abstained=False, citations=[citation(ocr=True)])
+    )
+    typed = render_answer(
+        Answer(answer="平成24年11月20日です。[1]", abstained=False, citations=[citation()])
+    )
+
+    summary = re.search(r"<summary>(.*?)</summary>", scanned).group(1)
+    assert "3ページ" in summary and OCR_NOTE in summary
+    assert OCR_NOTE not in typed
 
 
 def test_source_expands_to_the_whole_passage_with_the_quote_marked():

@@ -496,16 +496,12 @@ def test_password_protected_pdf(tmp_path):
     assert_message(load_error(path), "secret.pdf", "パスワード", "解除", "もう一度追加")
 
 
-def test_pdf_without_text_layer(tmp_path):
+def test_pdf_of_shapes_only_is_refused_once_ocr_finds_no_text(tmp_path):
+    # Scans are read by OCR (tests/test_ocr.py); a page with nothing to read stays refused.
     path = make_scanned_pdf(tmp_path / "scan.pdf")
 
     assert_message(
-        load_error(path),
-        "scan.pdf",
-        "テキストレイヤー",
-        "OCR",
-        "対応していません",
-        "テキストファイル",
+        load_error(path), "scan.pdf", "文字を読み取れません", "スキャンし直す", "テキストファイル"
     )
 
 

@@ -24,6 +24,7 @@ from assistant.records import TIER_LABELS, TIER_LIKELY
 SOURCES_HEADING = "出典"
 RELATED_HEADING = "関連する可能性のある箇所"
 SCOPE_LABEL = "絞り込み"
+OCR_NOTE = "スキャン画像から文字認識（OCR）"  # the passage may hold misreadings
 ERROR_MESSAGE = "回答の作成中に問題が発生しました。しばらくしてからもう一度お試しください。"
 ANSWERED_BY_LABELS = {
     "extractive": "資料の記述をそのまま抜き出した回答です。",
@@ -74,6 +75,8 @@ def citation_location(citation: Citation) -> str:
         parts.append(f'<span class="ra-section">{html.escape(citation.section)}</span>')
     if citation.page:
         parts.append(f'<span class="ra-page">{citation.page}ページ</span>')
+    if citation.ocr:
+        parts.append(f'<span class="ra-page">{OCR_NOTE}</span>')
     if citation.source and citation.source != citation.title:
         parts.append(f'<span class="ra-file">{html.escape(citation.source)}</span>')
     return '<span class="ra-sep"> ・ </span>'.join(parts)
@@ -250,6 +253,8 @@ def citation_line(citation: Citation, *, numbered: bool = True) -> str:
     parts = [citation.title or citation.source, citation.section]
     if citation.page:
         parts.append(f"{citation.page}ページ")
+    if citation.ocr:
+        parts.append(OCR_NOTE)
     if citation.source and citation.source != citation.title:
         parts.append(citation.source)
     place = " ・ ".join(p for p in parts if p)
