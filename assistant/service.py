@@ -91,9 +91,11 @@ class Assistant:
     @cached_property
     def retriever(self) -> Retriever:
         """The fused pool of candidates; the reader orders it (``_read``), so the retriever's
-        own reranker hook stays unused here."""
+        own reranker hook stays unused here. It reopens the collection when the index
+        changed, so reports other processes add or remove are answered from at once."""
         return HybridRetriever(
             collection=store.open_collection(self.settings),
+            reopen_collection=lambda: store.reopen_collection(self.settings),
             keyword_index=self.keyword_index,
             embeddings=self.embeddings,
             k=self.settings.top_k,
