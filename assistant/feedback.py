@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from assistant.jsonl import dumps_line, dumps_lines, numbered_lines
 from ingest.atomic import write_text_atomically
 
 GOOD = "good"
@@ -93,7 +94,7 @@ class FeedbackStore:
         """Append ``feedback`` (stamped with the time) and return it."""
         if not feedback.at:
             feedback = Feedback(**{**asdict(feedback), "at": _now()})
-        line = json.dumps(asdict(feedback), ensure_ascii=False) + "\n"
+        line = dumps_line(asdict(feedback))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock, open(self.path, "a", encoding="utf-8") as file:
             file.write(line)
@@ -109,9 +110,7 @@ class FeedbackStore:
         by_id: dict[str, Feedback] = {}
         problems: list[str] = []
         text = self.path.read_text(encoding="utf-8", errors="replace")
-        for number, raw in enumerate(text.splitlines(), start=1):
-            if not raw.strip():
-                continue
+        for number, raw in numbered_lines(text):
             try:
                 feedback = Feedback(**json.loads(raw))
             except (ValueError, TypeError):
@@ -139,9 +138,7 @@ def write_question_set(questions: Sequence[dict], out: Path) -> Path:
     """Write ``questions`` as JSONL (one object per line), replacing ``out`` in one step."""
     if not questions:
         raise FeedbackError(NOTHING_TO_EXPORT)
-    lines = "".join(
-        json.dumps({k: q[k] for k in QUESTION_FIELDS}, ensure_ascii=False) + "\n" for q in questions
-    )
+    lines = dumps_lines({k: q[k] for k in QUESTION_FIELDS} for q in questions)
     write_text_atomically(out, lines, prefix=".export-")
     return out
 

@@ -16,6 +16,7 @@ from assistant.evaluation.questions import (
     load_question_file,
     load_questions,
 )
+from tests.test_jsonl import LINE_BREAKERS
 
 GOOD = {
     "id": "q-001",
@@ -186,3 +187,24 @@ def test_the_real_question_sets_are_valid():
     paths = [repo / "corpus" / "questions.jsonl", repo / "tests" / "fixtures" / "questions.jsonl"]
     questions = load_questions([p for p in paths if p.exists()])
     assert len(questions) >= 70
+
+
+@pytest.mark.parametrize("char", LINE_BREAKERS.values(), ids=LINE_BREAKERS.keys())
+def test_line_separators_inside_any_field_keep_the_line_whole(tmp_path, char):
+    """A valid line holding U+2028 (raw, as json.dumps leaves it) or its kind loads, and the
+    lines after it keep their numbers in the file."""
+    text = f"前{char}後"
+    record = {
+        **GOOD,
+        **dict.fromkeys(("id", "question", "evidence", "source", "type", "note"), text),
+        "expect_any": [text],
+        "expect_all": [text],
+    }
+    path = write_lines(tmp_path / "q.jsonl", record, UNANSWERABLE)
+    first, second = load_question_file(path)
+    for name in ("id", "question", "evidence", "source", "type", "note"):
+        assert getattr(first, name) == text, name
+    assert first.expect_any == (text,) and first.expect_all == (text,)
+    assert (first.line, second.line) == (1, 2)
+    write_lines(tmp_path / "q.jsonl", record, "{broken")
+    assert "q.jsonl:2:" in error_for(tmp_path / "q.jsonl")

@@ -150,3 +150,23 @@ def test_chart_copes_with_a_single_question_without_evidence(tmp_path):
     )
     draw_chart(single, tmp_path / "one.png")
     assert (tmp_path / "one.png").stat().st_size > 10_000
+
+
+def test_result_lines_stay_whole_with_line_separators_in_questions_and_answers(tmp_path):
+    """results.jsonl is read by other tools too: one line per question even when a question,
+    its answer and its passages hold U+2028 and its kind (escaped when written)."""
+    breakers = "\u2028\u2029\u0085\x0b\x0c\x1c\x1d\x1e"
+    text = f"OPIと{breakers}協定"
+    questions = [
+        Question(id=f"q{breakers}{i}", question=f"{text}{i}？", expect_any=(text,), evidence=text)
+        for i in range(3)
+    ]
+    answers = {
+        q.question: Answer(answer=f"{text}です。", abstained=False, retrieved=[passage(text, "e")])
+        for q in questions
+    }
+    result = evaluate(ScriptedAssistant(answers), questions, warm_up=False)
+    lines = write_report(result, tmp_path / "out")["results"].read_text(encoding="utf-8")
+    records = [json.loads(line) for line in lines.splitlines()]
+    assert [r["id"] for r in records] == [q.id for q in questions]
+    assert records[0]["answer"] == f"{text}です。"

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.jsonl import numbered_lines
+
 # field name -> (accepted Python type, human description for error messages)
 _FIELD_TYPES: dict[str, tuple[type, str]] = {
     "id": (str, "文字列"),
@@ -86,11 +88,7 @@ def load_question_file(path: Path | str) -> list[Question]:
     """Parse one JSONL file; blank lines are skipped."""
     path = Path(path)
     text = _read_utf8(path)
-    questions = [
-        _parse_line(raw, path, number)
-        for number, raw in enumerate(text.splitlines(), start=1)
-        if raw.strip()
-    ]
+    questions = [_parse_line(raw, path, number) for number, raw in numbered_lines(text)]
     if not questions:
         raise QuestionFileError(
             f"{path}: 質問が1件もありません。1行に1つの JSON オブジェクトを書いてください"

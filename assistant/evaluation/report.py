@@ -3,7 +3,6 @@ and for tools (results.jsonl)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from assistant.evaluation.metrics import (
@@ -13,6 +12,7 @@ from assistant.evaluation.metrics import (
     summarize_by,
 )
 from assistant.evaluation.outcomes import OUTCOMES
+from assistant.jsonl import dumps_line
 
 # the headline metrics, in the order people read them
 OVERALL_METRICS = (
@@ -151,7 +151,7 @@ def write_report(
 def write_results_jsonl(result: EvaluationResult, path: Path) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for record in result.questions:
-            handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            handle.write(dumps_line(record.to_dict()))
 
 
 def markdown_report(
