@@ -86,8 +86,15 @@ class Feedback:
 
 
 class FeedbackStore:
-    def __init__(self, folder: Path):
+    """``folder/feedback.jsonl``. With a login ``owner`` (the web chat under REPORTS_AUTH,
+    one folder per login), ``pooled`` names the file every login shared before feedback
+    was kept per login: its lines by ``owner`` are read as the oldest feedback, never
+    rewritten, and the lines of other logins never."""
+
+    def __init__(self, folder: Path, *, owner: str = "", pooled: Path | None = None):
         self.path = folder / FEEDBACK_FILE
+        self.owner = owner
+        self.pooled = pooled if owner and pooled is not None and pooled != self.path else None
         self._lock = threading.Lock()
 
     def record(self, feedback: Feedback) -> Feedback:
@@ -105,23 +112,37 @@ class FeedbackStore:
     def latest(self) -> tuple[list[Feedback], list[str]]:
         """The latest feedback per answer, oldest first, and a Japanese message for each line
         that could not be read."""
-        if not self.path.exists():
-            return [], []
         by_id: dict[str, Feedback] = {}
         problems: list[str] = []
-        text = self.path.read_text(encoding="utf-8", errors="replace")
-        for number, raw in numbered_lines(text):
-            try:
-                feedback = Feedback(**json.loads(raw))
-            except (ValueError, TypeError):
-                problems.append(
-                    f"{self.path.name} の {number} 行目を読めなかったため飛ばしました"
-                    "（ファイルはそのまま残してあります）。"
-                )
-                continue
+        if self.pooled is not None:  # a broken pooled line belongs to nobody we can tell
+            pooled, _ = _read_feedback(self.pooled)
+            for feedback in pooled:
+                if feedback.user == self.owner:
+                    by_id.pop(feedback.id, None)
+                    by_id[feedback.id] = feedback
+        own, problems = _read_feedback(self.path)
+        for feedback in own:
             by_id.pop(feedback.id, None)  # re-inserted: the order is that of the last rating
             by_id[feedback.id] = feedback
         return list(by_id.values()), problems
+
+
+def _read_feedback(path: Path) -> tuple[list[Feedback], list[str]]:
+    """Every readable line of ``path`` in order, and a message for each one that is not."""
+    if not path.exists():
+        return [], []
+    found: list[Feedback] = []
+    problems: list[str] = []
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, raw in numbered_lines(text):
+        try:
+            found.append(Feedback(**json.loads(raw)))
+        except (ValueError, TypeError):
+            problems.append(
+                f"{path.name} の {number} 行目を読めなかったため飛ばしました"
+                "（ファイルはそのまま残してあります）。"
+            )
+    return found, problems
 
 
 def question_set(feedback: Iterable[Feedback]) -> list[dict]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.evaluation.questions import QuestionFileError
-from assistant.feedback import FeedbackStore, feedback_folder
+from assistant.feedback import feedback_folder
 from assistant.service import Assistant
 from ingest.catalog import ReportInfo
 from ingest.pipeline import IngestBusy, Ingestor, ensure_corpus_indexed
@@ -28,6 +28,7 @@ from ingest.settings import Settings
 from webui.chat import ChatHandlers
 from webui.conversations import ConversationStore
 from webui.evaluation import EvaluationView, run_comparison, run_evaluation
+from webui.feedback import FeedbackByLogin
 from webui.render import status_html
 from webui.startup import BUILDING_KEYWORDS, LOADING_MODEL, Startup
 from webui.uploads import explain_outcome, indexed_names, outcome_rows, store_uploads
@@ -100,7 +101,7 @@ class WebApp(ChatHandlers):
         self.assistant = assistant
         self.ingestor = ingestor
         self.conversations = ConversationStore(settings.data_dir / "conversations")
-        self.feedback = FeedbackStore(feedback_folder(settings.data_dir))
+        self.feedback = FeedbackByLogin(feedback_folder(settings.data_dir))
         if startup is None:  # built with its parts loaded already
             startup = Startup()
             startup.mark_ready()
