@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from assistant.citations import verify_citations
 from assistant.followup import resolve_followup
 from assistant.interfaces import Encoder, Reader, Retriever, load_reader
+from assistant.limits import MAX_QUESTION_CHARS
 from assistant.names import names_of, question_names
 from assistant.reader.similarity import stored_similarity
 from assistant.records import Answer, Passage
@@ -29,7 +30,6 @@ from ingest.settings import Settings
 if TYPE_CHECKING:
     from assistant.llm import LLMAnswerer
 
-MAX_QUESTION_CHARS = 500  # longer input is refused: no real question needs more
 # The reader's pool is taken from this many times as many fused candidates, and the chunks
 # holding the question's names, those whose report names what the question names first
 # (``naming_first``).
