@@ -16,11 +16,11 @@ from assistant.limits import MAX_QUESTION_CHARS
 
 # What json's (English) messages mean, for the staff who write question files by hand.
 _JSON_PROBLEMS = (
-    ("Unterminated string", "文字列の終わりの \" がありません"),
-    ("Expecting property name", "項目名は \" で囲んでください（最後の項目の後の , は不要です）"),
+    ("Unterminated string", '文字列の終わりの " がありません'),
+    ("Expecting property name", '項目名は " で囲んでください（最後の項目の後の , は不要です）'),
     ("Expecting ':'", "項目名の後に : がありません"),
     ("Expecting ','", "項目どうしの間に , がないか、{ } や [ ] の対応が合っていません"),
-    ("Expecting value", "値がないか、書き方が JSON ではありません（文字列は \" で囲みます）"),
+    ("Expecting value", '値がないか、書き方が JSON ではありません（文字列は " で囲みます）'),
     ("Extra data", "1行に JSON オブジェクトが2つ以上あるか、} の後に余計な文字があります"),
     ("Invalid control character", "文字列の中に改行やタブなどの制御文字があります"),
     ("Invalid \\escape", "\\ の後の文字が JSON で使えません（\\ そのものは \\\\ と書きます）"),
