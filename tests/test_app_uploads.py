@@ -197,3 +197,30 @@ def test_a_new_name_needs_no_choice(web_app, tmp_path):
     upload = write(tmp_path / "incoming" / "新規.txt")
     ready, choice, notice = web_app.same_name_notice([str(upload)])
     assert ready["interactive"] is True and choice["visible"] is False and notice == ""
+
+
+def test_an_upload_a_crash_left_unindexed_is_indexed_at_the_next_start(web_app, tmp_path):
+    """kill -9 between storing an upload and indexing it left the copy in uploads/, unlisted:
+    the next start indexes it and says so; indexed uploads are not touched again."""
+    from webui.startup import Startup
+
+    kept = write(
+        tmp_path / "incoming" / "既存.txt", "■概要\n令和5年、名張市はダナン市を訪問しました。\n"
+    )
+    web_app.ingest_uploads([str(kept)], progress=None)
+    left = write(
+        web_app.settings.uploads_dir / "途中.txt",
+        "■概要\n令和6年3月、亀山市はナント市と協定を締結しました。\n",
+    )
+    write(web_app.settings.uploads_dir / ".upload-partial.txt")  # a copy cut short: not a report
+
+    said: list[str] = []
+    startup = Startup()
+    startup.say = said.append  # what the start-up page shows
+    web_app.prepare(startup)
+    sources = sorted(r.source for r in web_app.ingestor.list_reports())
+    assert sources == sorted([SEED_NAME, "既存.txt", "途中.txt"])
+    assert any("途中.txt" in line and "1 件" in line for line in said), said
+    assert any("追加" in line and "途中.txt" in line for line in said), said
+    assert not any("既存.txt" in line for line in said), said
+    assert left.exists()

@@ -31,7 +31,14 @@ from webui.evaluation import EvaluationView, run_comparison, run_evaluation
 from webui.feedback import FeedbackByLogin
 from webui.render import status_html
 from webui.startup import BUILDING_KEYWORDS, LOADING_MODEL, Startup
-from webui.uploads import explain_outcome, indexed_names, outcome_rows, store_uploads
+from webui.uploads import (
+    OUTCOME_LABELS,
+    explain_outcome,
+    indexed_names,
+    outcome_rows,
+    store_uploads,
+    unindexed_uploads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,8 +125,30 @@ class WebApp(ChatHandlers):
         startup.set(LOADING_MODEL)
         self.ingestor = Ingestor(self.settings, embeddings=self.assistant.embeddings)
         ensure_corpus_indexed(self.ingestor, say=startup.say)
+        self._index_left_uploads(startup.say)
         startup.set(BUILDING_KEYWORDS)
         self.assistant.keyword_index.refresh()  # built before the first question
+
+    def _index_left_uploads(self, say: Callable[[str], None]) -> None:
+        """Index the uploads a previous run stored but stopped before indexing (a crash),
+        saying which: they were uploaded to be searched, and would otherwise stay unlisted."""
+        indexed = {r.path for r in self.ingestor.list_reports()}
+        left = unindexed_uploads(self.settings.uploads_dir, indexed)
+        if not left:
+            return
+        names = "、".join(p.name for p in left)
+        say(f"前回、取り込みの途中で止まったアップロード {len(left)} 件を取り込みます: {names}")
+        try:
+            outcomes = self.ingestor.ingest_paths(left)
+        except IngestBusy:
+            say(
+                "別の取り込み処理が実行中のため、後で「資料」タブからアップロードし直してください。"
+            )
+            return
+        for outcome in outcomes:
+            say(
+                f"  {OUTCOME_LABELS.get(outcome.outcome, outcome.outcome)} {outcome.source}  {outcome.message}"
+            )
 
     def start(self) -> None:
         self.startup.run_in_background(self.prepare)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
@@ -139,6 +140,22 @@ def store_uploads(
         copy_atomically(source, target)
         stored.append(StoredUpload(name, target, indexed_as))
     return stored, rejected
+
+
+def unindexed_uploads(uploads_dir: Path, indexed_paths: Collection[str]) -> list[Path]:
+    """Uploaded copies no report was indexed from (``indexed_paths``: the catalog's real
+    paths): the app stopped (a crash, kill -9) between storing and indexing them. Files
+    still being copied (hidden temporary names) are not counted."""
+    if not uploads_dir.is_dir():
+        return []
+    return sorted(
+        path
+        for path in uploads_dir.iterdir()
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix.lower() in UPLOAD_EXTENSIONS
+        and os.path.realpath(path) not in indexed_paths
+    )
 
 
 def explain_outcome(outcome: FileOutcome, upload: StoredUpload | None) -> FileOutcome:
