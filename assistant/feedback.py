@@ -36,6 +36,38 @@ class FeedbackError(ValueError):
     """Feedback cannot be stored or exported; the message says why, in Japanese."""
 
 
+# How each field is named to the user when it cannot be stored.
+FIELD_NAMES = {
+    "id": "回答の識別子",
+    "rating": "評価",
+    "question": "質問",
+    "answer": "回答",
+    "citations": "引用",
+    "query": "検索した質問",
+    "correction": "訂正",
+    "sources": "資料の指定",
+    "user": "ユーザー名",
+    "at": "日時",
+}
+UNSTORABLE_TEXT = (
+    "{field}に保存できない文字（{code} など、対になっていないサロゲート）が含まれています。"
+    "その文字を消して、もう一度送ってください。"
+)
+
+
+def _unstorable(value: object) -> str | None:
+    """The first lone surrogate in ``value`` (strings in lists and dicts included) as
+    U+XXXX: UTF-8 cannot hold one, so the line could never be written."""
+    if isinstance(value, str):
+        bad = next((ch for ch in value if "\ud800" <= ch <= "\udfff"), None)
+        return f"U+{ord(bad):04X}" if bad else None
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        return next((code for item in value if (code := _unstorable(item))), None)
+    return None
+
+
 @dataclass(frozen=True)
 class Feedback:
     """One rating of one answer.
@@ -60,6 +92,10 @@ class Feedback:
     at: str = ""
 
     def __post_init__(self) -> None:
+        for name, label in FIELD_NAMES.items():
+            code = _unstorable(getattr(self, name))
+            if code:
+                raise FeedbackError(UNSTORABLE_TEXT.format(field=label, code=code))
         if self.rating not in RATINGS:
             raise FeedbackError(f"評価は {' か '.join(RATINGS)} で指定してください。")
         if not self.question.strip():

@@ -151,3 +151,27 @@ def test_in_the_running_app_a_login_neither_exports_nor_fetches_anothers_feedbac
             for path in stored:  # even knowing where every file is
                 response = browser.get(f"gradio_api/file={path.resolve()}")
                 assert response.status_code == 403, (path, response.text[:200])
+
+
+def test_a_lone_surrogate_in_a_correction_or_a_rated_message_is_refused_in_japanese(app):
+    """A forged API call can send text UTF-8 cannot hold; it is named, never stored."""
+    messages = [
+        {"role": "user", "content": "質問\ud800です"},
+        {"role": "assistant", "content": "回答\udc80です。"},
+    ]
+    liked = gr.LikeData(None, {"index": 1, "value": messages[1]["content"], "liked": False})
+    with pytest.raises(gr.Error, match="U\\+DC80") as refused:
+        app.rate(liked, messages, None, login("sato"))
+    assert "評価した回答" in refused.value.message and "消して" in refused.value.message
+
+    fine = [{"role": "user", "content": "質問です"}, {"role": "assistant", "content": "回答。"}]
+    _status, _box, rated = app.rate(
+        gr.LikeData(None, {"index": 1, "value": "回答。", "liked": False}),
+        fine,
+        None,
+        login("sato"),
+    )
+    with pytest.raises(gr.Error, match="訂正に保存できない文字（U\\+D83D"):
+        app.correct(rated, "11月\ud83d21日", False, login("sato"))
+    [stored], problems = app.feedback.of("sato").latest()
+    assert stored.correction == "" and problems == []  # the 👎 alone, the file still readable

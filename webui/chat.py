@@ -15,7 +15,7 @@ from dataclasses import asdict
 
 import gradio as gr
 
-from assistant.feedback import BAD, GOOD, Feedback, FeedbackError, export
+from assistant.feedback import BAD, GOOD, UNSTORABLE_TEXT, Feedback, FeedbackError, export
 from assistant.records import Answer
 from assistant.service import MAX_QUESTION_CHARS
 from webui.conversations import (
@@ -272,7 +272,13 @@ class ChatHandlers:
         opens for it. (status, correction box update, the rated feedback)."""
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         rating = GOOD if data.liked is True else BAD
-        feedback = self._feedback_for(messages, index, conversation_id, rating, request)
+        try:
+            feedback = self._feedback_for(messages, index, conversation_id, rating, request)
+        except FeedbackError as exc:  # e.g. a forged message holding a lone surrogate
+            raise _error(str(exc)) from None
+        except UnicodeEncodeError as exc:  # the same in the rated message itself
+            code = f"U+{ord(exc.object[exc.start]):04X}"
+            raise _error(UNSTORABLE_TEXT.format(field="評価した回答", code=code)) from None
         if feedback is None:
             raise _error(NO_ANSWER_TO_RATE)
         self.feedback.of(_user(request)).record(feedback)
