@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,19 +24,41 @@ from webui.uploads import (
         ("../../etc/passwd.txt", "passwd.txt"),
         ("/etc/cron.d/evil.md", "evil.md"),
         ("..\\..\\windows\\報告.pdf", "報告.pdf"),
-        ("..", "report"),
-        (".txt", "report.txt"),
-        ("..txt", "report.txt"),
-        (".hidden.html", "hidden.html"),
-        ("a\x00b\x1f\x7fc.txt", "abc.txt"),
-        ("report\u202etxt.exe.txt", "reporttxt.exe.txt"),  # right-to-left override removed
-        ('what?<is>:"this|*.docx', "what__is___this__.docx"),
         ("  報告 書 .txt ", "報告 書 .txt"),
         ("", "report"),
+        # a name sanitizing changed gets a digest of the name as given (kept distinct)
+        ("..", "report-#"),
+        (".txt", "report-#.txt"),
+        ("..txt", "report-#.txt"),
+        (".hidden.html", "hidden-#.html"),
+        ("a\x00b\x1f\x7fc.txt", "abc-#.txt"),
+        ("report\u202etxt.exe.txt", "reporttxt.exe-#.txt"),  # right-to-left override removed
+        ('what?<is>:"this|*.docx', "what__is___this__-#.docx"),
     ],
 )
 def test_sanitize_filename(raw, expected):
-    assert sanitize_filename(raw) == expected
+    pattern = re.escape(expected).replace("\\#", "[0-9a-f]{8}")
+    assert re.fullmatch(pattern, sanitize_filename(raw)), sanitize_filename(raw)
+
+
+def test_distinct_names_stay_distinct_and_one_name_keeps_its_name():
+    names = [".txt", "..txt", "...txt", ".a.txt", "a.txt", "a\x00.txt", "a?.txt", "a_.txt"]
+    sanitized = [sanitize_filename(n) for n in names]
+    assert len(set(sanitized)) == len(names), sanitized
+    assert sanitized == [sanitize_filename(n) for n in names]  # re-uploading replaces
+    long_names = ["報" * 200 + "一.pdf", "報" * 200 + "二.pdf"]
+    assert len({sanitize_filename(n) for n in long_names}) == 2
+
+
+def test_uploads_of_dot_names_at_different_times_are_two_reports(tmp_path):
+    uploads_dir = tmp_path / "data" / "uploads"
+    first = write(tmp_path / "one" / ".txt", "一つ目の報告です。")
+    second = write(tmp_path / "two" / "...txt", "二つ目の報告です。")
+    [one], _ = store_uploads([first], uploads_dir, max_mb=1)
+    [two], _ = store_uploads([second], uploads_dir, max_mb=1)
+    assert one.name != two.name
+    assert one.path.read_text(encoding="utf-8") == "一つ目の報告です。"
+    assert two.path.read_text(encoding="utf-8") == "二つ目の報告です。"
 
 
 def test_sanitize_keeps_decomposed_japanese_as_composed():
