@@ -25,6 +25,9 @@ GOOD = "good"
 BAD = "bad"
 RATINGS = (GOOD, BAD)
 FEEDBACK_FILE = "feedback.jsonl"
+# Under REPORTS_AUTH each login's feedback lives in <feedback folder>/users/<its folder>/
+# (webui.feedback); the command line exports every login's.
+USERS_FOLDER = "users"
 QUESTION_FIELDS = ("id", "question", "expect_any", "expect_all", "evidence", "unanswerable")
 NOTHING_TO_EXPORT = (
     "書き出せるフィードバックがありません。👎 を付けた回答に正しい答えを入力するか、"
@@ -181,6 +184,30 @@ def _read_feedback(path: Path) -> tuple[list[Feedback], list[str]]:
     return found, problems
 
 
+def every_login(folder: Path) -> list[FeedbackStore]:
+    """The store of the web chat without logins (which also holds the feedback every login
+    shared before it was kept per login) and the store of each login."""
+    users = folder / USERS_FOLDER
+    logins = sorted(p for p in users.iterdir() if p.is_dir()) if users.is_dir() else []
+    return [FeedbackStore(folder), *(FeedbackStore(p) for p in logins)]
+
+
+class AllFeedback:
+    """Several stores read as one (``every_login``), for ``export``."""
+
+    def __init__(self, stores: Sequence[FeedbackStore]):
+        self.stores = list(stores)
+
+    def latest(self) -> tuple[list[Feedback], list[str]]:
+        feedback: list[Feedback] = []
+        problems: list[str] = []
+        for store in self.stores:
+            found, said = store.latest()
+            feedback += found
+            problems += [f"{store.path.parent.name}/{p}" for p in said]  # whose file it is
+        return feedback, problems
+
+
 def question_set(feedback: Iterable[Feedback]) -> list[dict]:
     """The test questions the corrections make; one per question, the latest correction."""
     questions: dict[str, dict] = {}
@@ -200,7 +227,7 @@ def write_question_set(questions: Sequence[dict], out: Path) -> Path:
     return out
 
 
-def export(store: FeedbackStore, out: Path) -> tuple[int, list[str]]:
+def export(store: FeedbackStore | AllFeedback, out: Path) -> tuple[int, list[str]]:
     """Write the corrections in ``store`` to ``out``; (questions written, problems)."""
     feedback, problems = store.latest()
     questions = question_set(feedback)
@@ -227,7 +254,7 @@ def run(args) -> int:
     from ingest.settings import Settings
 
     settings = Settings.from_env()
-    store = FeedbackStore(feedback_folder(settings.data_dir))
+    store = AllFeedback(every_login(feedback_folder(settings.data_dir)))
     out = Path(args.out)
     try:
         count, problems = export(store, out)

@@ -190,3 +190,19 @@ def test_a_line_an_older_version_wrote_with_a_raw_u2028_is_read_and_numbers_stay
     latest, problems = store.latest()
     assert [f.correction for f in latest] == ["11月\u202821日"]
     assert len(problems) == 1 and "2 行目" in problems[0]
+
+
+def test_the_export_command_exports_the_feedback_of_every_login(tmp_path):
+    """Under REPORTS_AUTH the web chat keeps feedback per login (webui/feedback.py); the
+    command line, run by whoever looks after the data directory, exports them all."""
+    from assistant.feedback import USERS_FOLDER
+
+    folder = tmp_path / "data" / "feedback"
+    FeedbackStore(folder).record(feedback(id="a", question="共有の質問？", correction="一"))
+    FeedbackStore(folder / USERS_FOLDER / "sato-1234abcd").record(
+        feedback(id="b", question="佐藤の質問？", correction="二", user="sato")
+    )
+    out = tmp_path / "all.jsonl"
+    done = run_cli("feedback-export", str(out), data_dir=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    assert [q.question for q in load_questions([out])] == ["共有の質問？", "佐藤の質問？"]

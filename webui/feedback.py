@@ -20,10 +20,9 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from assistant.feedback import FeedbackStore
+from assistant.feedback import USERS_FOLDER, FeedbackStore
 from webui.conversations import user_folder
 
-USERS_FOLDER = "users"
 EXPORTS_FOLDER = "exports"
 
 
