@@ -77,8 +77,16 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from assistant.evaluation.runner import EvaluationInterrupted
+
     try:
         return _run(args)
+    except EvaluationInterrupted as stopped:  # in --compare or the stability re-asking
+        _stderr(
+            f"評価を中断しました（Ctrl-C）。全 {stopped.total} 問のうち {stopped.done} 問を"
+            "終えたところでした。比較・安定性の測定は途中の結果を書き出しません。"
+        )
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:  # before or after the questions (loading, ingest, baseline)
         _stderr("評価を中断しました（Ctrl-C）。評価した質問の結果はありません。")
         return EXIT_INTERRUPTED
