@@ -53,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    from assistant.feedback import feedback_folder
     from webui.handlers import WebApp  # Chroma and Gradio load only after the checks
     from webui.i18n import japanese_everywhere
     from webui.ui import CSS_PATH, JS_PATH, THEME, TITLE, build_ui
@@ -69,10 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             auth_message=f"{TITLE}にログインしてください。",
             show_error=False,  # users see short Japanese messages, never stack traces
             max_file_size=int(settings.upload_max_mb * UPLOAD_HARD_LIMIT_FACTOR * 1024 * 1024),
-            allowed_paths=[
-                str(settings.data_dir / "evaluations"),
-                str(feedback_folder(settings.data_dir) / "exports"),
-            ],
+            # feedback exports are not here: each is handed to its login alone (webui.feedback)
+            allowed_paths=[str(settings.data_dir / "evaluations")],
             theme=THEME,
             css_paths=[CSS_PATH],
             js=JS_PATH.read_text(encoding="utf-8"),

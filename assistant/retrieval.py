@@ -19,16 +19,26 @@ sentence answers.
 
 The keyword index is the commit record: a chunk Chroma returns but the keyword index does not
 hold belongs to a report still being ingested (or half-removed) and is not shown.
+
+Other processes change the index while the app answers (``python -m ingest``, a second app).
+An embedded Chroma client only knows the vectors it loaded when it was opened, so the keyword
+index's chunk ids can be newer than the client: asking it for their embeddings fails. The
+retriever therefore follows the keyword index's generation (which every write moves, in any
+process) and opens the collection afresh (``reopen_collection``) before the first search
+after it moved; a write that lands during a search is met by one reopen and retry.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from chromadb.errors import ChromaError
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -42,6 +52,8 @@ from ingest.records import Chunk
 DENSE = "dense"
 KEYWORD = "keyword"
 REPORT_PRIOR = "report_prior"
+
+log = logging.getLogger(__name__)
 
 
 def reciprocal_rank_fusion(
@@ -111,9 +123,12 @@ class HybridRetriever(BaseRetriever):
     ``collection``: a chromadb Collection (cosine space) whose documents are chunk texts and
     metadatas ``Chunk.metadata()``. ``sources`` restricts every search to those reports.
     A weight of 0 switches that retriever (or the report prior) off and skips its work.
+    ``reopen_collection``, when given, opens the collection afresh: it is called once the
+    keyword index changed since the collection was opened (see the module's docstring).
     """
 
     collection: Any
+    reopen_collection: Callable[[], Any] | None = None
     keyword_index: KeywordIndex
     embeddings: Embeddings
     k: int = 5
@@ -125,6 +140,29 @@ class HybridRetriever(BaseRetriever):
     report_prior_weight: float = 1.0  # bench/tokenization.py: +.06-.08 recall@1, +.04 MRR
 
     _timings: dict[str, float] = PrivateAttr(default_factory=dict)
+    _opened_at: int | None = PrivateAttr(default=None)  # the keyword index's generation then
+    _reopening: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def model_post_init(self, context: Any) -> None:
+        if self.reopen_collection is not None:
+            self._opened_at = self.keyword_index.generation()
+
+    def follow_index(self) -> None:
+        """Open the collection afresh when the keyword index moved since it was opened (a
+        report added, replaced or removed, by this process or another)."""
+        if self.reopen_collection is None:
+            return
+        generation = self.keyword_index.generation()
+        if generation != self._opened_at:
+            self._reopen(generation, self.collection)
+
+    def _reopen(self, generation: int, stale: Any) -> None:
+        """Replace ``stale`` (the collection a search used) by one opened now; the
+        generation is read before, so the new client holds at least what it holds."""
+        with self._reopening:
+            if self.collection is stale:  # else another thread has just reopened it
+                self.collection = self.reopen_collection()
+                self._opened_at = generation
 
     @property
     def timings(self) -> dict[str, float]:
@@ -146,6 +184,7 @@ class HybridRetriever(BaseRetriever):
         k = self.k if k is None else k
         sources = self.sources if sources is None else sources
         started = time.perf_counter()
+        self.follow_index()
         timings = {DENSE: 0.0, KEYWORD: 0.0, "fusion": 0.0}
         if not query.strip() or k <= 0 or sources == []:
             self._timings = {**timings, "total": 0.0}
@@ -262,6 +301,7 @@ class HybridRetriever(BaseRetriever):
         sources = self.sources if sources is None else sources
         if not names or k <= 0 or self.keyword_weight == 0 or sources == []:
             return []
+        self.follow_index()
         hits = self.keyword_index.search(" ".join(names), k, sources)
         chunks = {c.chunk_id: c for c in self.keyword_index.get([i for i, _ in hits])}
         ids = [i for i, _ in hits if i in chunks]
@@ -274,7 +314,17 @@ class HybridRetriever(BaseRetriever):
         """Cosine similarity of keyword-only hits, so abstention can judge every passage."""
         if not ids:  # Chroma refuses an empty id list (a question whose names match nothing)
             return {}
-        stored = self.collection.get(ids=ids, include=["embeddings"])
+        collection = self.collection
+        try:
+            stored = collection.get(ids=ids, include=["embeddings"])
+        except ChromaError:
+            if self.reopen_collection is None:
+                raise
+            # a report committed since the collection was opened: the client predates its
+            # chunks (the module's docstring)
+            log.info("the index changed since the collection was opened; reopening it")
+            self._reopen(self.keyword_index.generation(), collection)
+            stored = self.collection.get(ids=ids, include=["embeddings"])
         return {
             chunk_id: _cosine(query_vector, vector)
             for chunk_id, vector in zip(stored["ids"], stored["embeddings"], strict=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from assistant.citations import verify_citations
 from assistant.followup import resolve_followup
 from assistant.interfaces import Encoder, Reader, Retriever, load_reader
+from assistant.limits import MAX_QUESTION_CHARS
 from assistant.names import names_of, question_names
 from assistant.overview import OVERVIEW_KIND, overview_answer, report_in_question
 from assistant.reader.similarity import stored_similarity
@@ -30,7 +31,6 @@ from ingest.settings import Settings
 if TYPE_CHECKING:
     from assistant.llm import LLMAnswerer
 
-MAX_QUESTION_CHARS = 500  # longer input is refused: no real question needs more
 # The reader's pool is taken from this many times as many fused candidates, and the chunks
 # holding the question's names, those whose report names what the question names first
 # (``naming_first``).
@@ -92,9 +92,11 @@ class Assistant:
     @cached_property
     def retriever(self) -> Retriever:
         """The fused pool of candidates; the reader orders it (``_read``), so the retriever's
-        own reranker hook stays unused here."""
+        own reranker hook stays unused here. It reopens the collection when the index
+        changed, so reports other processes add or remove are answered from at once."""
         return HybridRetriever(
             collection=store.open_collection(self.settings),
+            reopen_collection=lambda: store.reopen_collection(self.settings),
             keyword_index=self.keyword_index,
             embeddings=self.embeddings,
             k=self.settings.top_k,

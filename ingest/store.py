@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 import chromadb
 import httpx
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
@@ -97,6 +98,23 @@ def open_collection(settings: Settings) -> chromadb.Collection:
         raise
     except Exception as exc:
         raise StoreUnavailable(describe_store_error(settings, exc)) from exc
+
+
+def reopen_collection(settings: Settings) -> chromadb.Collection:
+    """The collection through a client opened now, which sees what other processes wrote.
+
+    An embedded client keeps, in memory, the vectors it loaded when it was opened: chunks
+    another process (``python -m ingest``, a second app) added since are in Chroma's SQLite
+    file but not in that client's HNSW index, and ``get(ids=..., include=["embeddings"])``
+    on them fails with "Error finding id". Chroma shares one client ("system") per folder
+    in a process, so that cache is dropped first; clients and collections opened before
+    keep working on what they loaded (a question in flight finishes). A server is one
+    process and always current: the collection is looked up again (another process may have
+    re-created it)."""
+    if not settings.chroma_url:
+        SharedSystemClient.clear_system_cache()
+        _client.cache_clear()
+    return open_collection(settings)
 
 
 def vector_store(settings: Settings, embeddings: Embeddings) -> Chroma:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,19 +24,41 @@ from webui.uploads import (
         ("../../etc/passwd.txt", "passwd.txt"),
         ("/etc/cron.d/evil.md", "evil.md"),
         ("..\\..\\windows\\報告.pdf", "報告.pdf"),
-        ("..", "report"),
-        (".txt", "report.txt"),
-        ("..txt", "report.txt"),
-        (".hidden.html", "hidden.html"),
-        ("a\x00b\x1f\x7fc.txt", "abc.txt"),
-        ("report\u202etxt.exe.txt", "reporttxt.exe.txt"),  # right-to-left override removed
-        ('what?<is>:"this|*.docx', "what__is___this__.docx"),
         ("  報告 書 .txt ", "報告 書 .txt"),
         ("", "report"),
+        # a name sanitizing changed gets a digest of the name as given (kept distinct)
+        ("..", "report-#"),
+        (".txt", "report-#.txt"),
+        ("..txt", "report-#.txt"),
+        (".hidden.html", "hidden-#.html"),
+        ("a\x00b\x1f\x7fc.txt", "abc-#.txt"),
+        ("report\u202etxt.exe.txt", "reporttxt.exe-#.txt"),  # right-to-left override removed
+        ('what?<is>:"this|*.docx', "what__is___this__-#.docx"),
     ],
 )
 def test_sanitize_filename(raw, expected):
-    assert sanitize_filename(raw) == expected
+    pattern = re.escape(expected).replace("\\#", "[0-9a-f]{8}")
+    assert re.fullmatch(pattern, sanitize_filename(raw)), sanitize_filename(raw)
+
+
+def test_distinct_names_stay_distinct_and_one_name_keeps_its_name():
+    names = [".txt", "..txt", "...txt", ".a.txt", "a.txt", "a\x00.txt", "a?.txt", "a_.txt"]
+    sanitized = [sanitize_filename(n) for n in names]
+    assert len(set(sanitized)) == len(names), sanitized
+    assert sanitized == [sanitize_filename(n) for n in names]  # re-uploading replaces
+    long_names = ["報" * 200 + "一.pdf", "報" * 200 + "二.pdf"]
+    assert len({sanitize_filename(n) for n in long_names}) == 2
+
+
+def test_uploads_of_dot_names_at_different_times_are_two_reports(tmp_path):
+    uploads_dir = tmp_path / "data" / "uploads"
+    first = write(tmp_path / "one" / ".txt", "一つ目の報告です。")
+    second = write(tmp_path / "two" / "...txt", "二つ目の報告です。")
+    [one], _ = store_uploads([first], uploads_dir, max_mb=1)
+    [two], _ = store_uploads([second], uploads_dir, max_mb=1)
+    assert one.name != two.name
+    assert one.path.read_text(encoding="utf-8") == "一つ目の報告です。"
+    assert two.path.read_text(encoding="utf-8") == "二つ目の報告です。"
 
 
 def test_sanitize_keeps_decomposed_japanese_as_composed():
@@ -197,3 +220,30 @@ def test_a_new_name_needs_no_choice(web_app, tmp_path):
     upload = write(tmp_path / "incoming" / "新規.txt")
     ready, choice, notice = web_app.same_name_notice([str(upload)])
     assert ready["interactive"] is True and choice["visible"] is False and notice == ""
+
+
+def test_an_upload_a_crash_left_unindexed_is_indexed_at_the_next_start(web_app, tmp_path):
+    """kill -9 between storing an upload and indexing it left the copy in uploads/, unlisted:
+    the next start indexes it and says so; indexed uploads are not touched again."""
+    from webui.startup import Startup
+
+    kept = write(
+        tmp_path / "incoming" / "既存.txt", "■概要\n令和5年、名張市はダナン市を訪問しました。\n"
+    )
+    web_app.ingest_uploads([str(kept)], progress=None)
+    left = write(
+        web_app.settings.uploads_dir / "途中.txt",
+        "■概要\n令和6年3月、亀山市はナント市と協定を締結しました。\n",
+    )
+    write(web_app.settings.uploads_dir / ".upload-partial.txt")  # a copy cut short: not a report
+
+    said: list[str] = []
+    startup = Startup()
+    startup.say = said.append  # what the start-up page shows
+    web_app.prepare(startup)
+    sources = sorted(r.source for r in web_app.ingestor.list_reports())
+    assert sources == sorted([SEED_NAME, "既存.txt", "途中.txt"])
+    assert any("途中.txt" in line and "1 件" in line for line in said), said
+    assert any("追加" in line and "途中.txt" in line for line in said), said
+    assert not any("既存.txt" in line for line in said), said
+    assert left.exists()

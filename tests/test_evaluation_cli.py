@@ -85,3 +85,61 @@ def test_an_empty_corpus_is_an_error_not_a_report_of_zeros(fresh_environment, ca
     assert main(["evaluate", str(questions)]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "no reports found" in captured.err
+
+
+def test_ctrl_c_stops_with_a_japanese_line_and_keeps_the_finished_results(
+    fresh_environment, tmp_path, model_dir
+):
+    """SIGINT to a real ``python -m assistant evaluate``: it says how many questions were
+    done, writes their results and report marked incomplete, and shows no traceback."""
+    import re
+    import signal
+
+    from tests.support.processes import cli_env, start_cli, wait_for
+
+    records = [
+        json.loads(line)
+        for line in (REPO / "corpus" / "questions.jsonl").read_text("utf-8").split("\n")
+        if line.strip()
+    ]
+    many = tmp_path / "many.jsonl"  # far more than can finish before the signal
+    many.write_text(
+        "".join(
+            json.dumps({**r, "id": f"{r['id']}-{n}"}, ensure_ascii=False) + "\n"
+            for n in range(20)
+            for r in records
+        ),
+        encoding="utf-8",
+    )
+    total = 20 * len(records)
+    out = tmp_path / "out"
+    env = cli_env(
+        REPORTS_DATA_DIR=str(fresh_environment / "data"),
+        REPORTS_CORPUS_DIR=str(fresh_environment / "corpus"),
+        REPORTS_MODEL_DIR=str(model_dir),
+    )
+    child = start_cli(
+        ["assistant", "evaluate", str(many), "--out", str(out)], env, tmp_path / "logs", "eval"
+    )
+    with child:
+        wait_for(lambda: "[3/" in child.stderr() or not child.running(), 600, "three answers")
+        assert child.running(), child.output()
+        child.signal_group(signal.SIGINT)  # what Ctrl-C in the terminal sends
+        code = child.wait(120)
+    err = child.stderr()
+    assert code == 130, child.output()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    said = re.search(r"評価を中断しました（Ctrl-C）。全 (\d+) 問のうち (\d+) 問を終えました。", err)
+    assert said, err
+    done = int(said.group(2))
+    assert int(said.group(1)) == total and 3 <= done < total
+    assert str(out) in err
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").split("\n")[:-1]
+    results = [json.loads(line) for line in lines]
+    assert len(results) == done and all(r["incomplete"] for r in results)
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert (
+        report.startswith("> **未完了: ") and f"全 {total} 問のうち、終わった {done} 問" in report
+    )
+    assert (out / "report.png").stat().st_size > 0
+    assert "未完了" in child.stdout()

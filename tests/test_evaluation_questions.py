@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from assistant.evaluation.questions import (
     load_question_file,
     load_questions,
 )
+from tests.test_jsonl import LINE_BREAKERS
 
 GOOD = {
     "id": "q-001",
@@ -186,3 +188,59 @@ def test_the_real_question_sets_are_valid():
     paths = [repo / "corpus" / "questions.jsonl", repo / "tests" / "fixtures" / "questions.jsonl"]
     questions = load_questions([p for p in paths if p.exists()])
     assert len(questions) >= 70
+
+
+@pytest.mark.parametrize("char", LINE_BREAKERS.values(), ids=LINE_BREAKERS.keys())
+def test_line_separators_inside_any_field_keep_the_line_whole(tmp_path, char):
+    """A valid line holding U+2028 (raw, as json.dumps leaves it) or its kind loads, and the
+    lines after it keep their numbers in the file."""
+    text = f"前{char}後"
+    record = {
+        **GOOD,
+        **dict.fromkeys(("id", "question", "evidence", "source", "type", "note"), text),
+        "expect_any": [text],
+        "expect_all": [text],
+    }
+    path = write_lines(tmp_path / "q.jsonl", record, UNANSWERABLE)
+    first, second = load_question_file(path)
+    for name in ("id", "question", "evidence", "source", "type", "note"):
+        assert getattr(first, name) == text, name
+    assert first.expect_any == (text,) and first.expect_all == (text,)
+    assert (first.line, second.line) == (1, 2)
+    write_lines(tmp_path / "q.jsonl", record, "{broken")
+    assert "q.jsonl:2:" in error_for(tmp_path / "q.jsonl")
+
+
+def test_a_question_longer_than_the_chat_accepts_is_refused_with_file_and_line(tmp_path):
+    from assistant.service import MAX_QUESTION_CHARS
+
+    longest = {**GOOD, "id": "q-long", "question": "あ" * MAX_QUESTION_CHARS}
+    assert load_question_file(write_lines(tmp_path / "ok.jsonl", longest))
+    too_long = {**GOOD, "id": "q-huge", "question": "あ" * (MAX_QUESTION_CHARS + 1)}
+    message = error_for(write_lines(tmp_path / "long.jsonl", GOOD, too_long))
+    assert f"{tmp_path / 'long.jsonl'}:2:" in message
+    assert f"長すぎます（{MAX_QUESTION_CHARS + 1}文字）" in message
+    assert f"{MAX_QUESTION_CHARS}文字以内" in message
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"id": "q-9", "question": "抜け"',  # no closing brace
+        '{"id": "q-9", "question": "閉じていない}',
+        "{'id': 'q-9'}",  # single quotes
+        '{"id": "q-9", "question": "末尾のカンマ",}',
+        '{"id" "q-9"}',
+        '{"id": "q-9"} {"id": "q-10"}',
+        '{"id": "q-9", "question": "\\x"}',
+        '{"id": "q-9", "question": "\\u12"}',
+        '{"id": "q-9", "question": "タブ\t入り"}',
+        "{id: q-9}",
+        "質問です",
+    ],
+)
+def test_invalid_json_is_explained_in_japanese_without_the_decoder_english(tmp_path, line):
+    message = error_for(write_lines(tmp_path / "bad.jsonl", line))
+    assert "bad.jsonl:1:" in message and "JSON として読めません" in message
+    english = re.findall(r"[A-Za-z]{2,}", message.replace(str(tmp_path), ""))
+    assert set(english) <= {"JSON", "bad", "jsonl"}, message

@@ -150,3 +150,46 @@ def test_chart_copes_with_a_single_question_without_evidence(tmp_path):
     )
     draw_chart(single, tmp_path / "one.png")
     assert (tmp_path / "one.png").stat().st_size > 10_000
+
+
+def test_result_lines_stay_whole_with_line_separators_in_questions_and_answers(tmp_path):
+    """results.jsonl is read by other tools too: one line per question even when a question,
+    its answer and its passages hold U+2028 and its kind (escaped when written)."""
+    breakers = "\u2028\u2029\u0085\x0b\x0c\x1c\x1d\x1e"
+    text = f"OPIと{breakers}協定"
+    questions = [
+        Question(id=f"q{breakers}{i}", question=f"{text}{i}？", expect_any=(text,), evidence=text)
+        for i in range(3)
+    ]
+    answers = {
+        q.question: Answer(answer=f"{text}です。", abstained=False, retrieved=[passage(text, "e")])
+        for q in questions
+    }
+    result = evaluate(ScriptedAssistant(answers), questions, warm_up=False)
+    lines = write_report(result, tmp_path / "out")["results"].read_text(encoding="utf-8")
+    records = [json.loads(line) for line in lines.splitlines()]
+    assert [r["id"] for r in records] == [q.id for q in questions]
+    assert records[0]["answer"] == f"{text}です。"
+
+
+def test_ctrl_c_mid_run_keeps_the_scored_questions_and_marks_the_report_incomplete(tmp_path):
+    from assistant.evaluation.runner import EvaluationInterrupted
+
+    questions = [
+        Question(id=f"q{i}", question=f"質問{i}？", expect_any=("11月21日",)) for i in range(5)
+    ]
+
+    class StoppedAtTheThird(ScriptedAssistant):
+        def ask(self, question, history=()):
+            if question == "質問2？":
+                raise KeyboardInterrupt
+            return Answer(answer="11月21日です。", abstained=False)
+
+    with pytest.raises(EvaluationInterrupted) as stopped:
+        evaluate(StoppedAtTheThird({}), questions, warm_up=False)
+    assert (stopped.value.done, stopped.value.total) == (2, 5)
+    assert [r.id for r in stopped.value.result.questions] == ["q0", "q1"]
+    paths = write_report(stopped.value.result, tmp_path / "out", incomplete=(2, 5))
+    assert paths["markdown"].read_text("utf-8").startswith("> **未完了: ")
+    lines = paths["results"].read_text("utf-8").splitlines()
+    assert [json.loads(line)["incomplete"] for line in lines] == [True, True]

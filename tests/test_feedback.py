@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import asdict
 
 import pytest
 
@@ -20,6 +21,7 @@ from assistant.feedback import (
     question_set,
 )
 from tests.conftest import REPO
+from tests.test_jsonl import LINE_BREAKERS
 
 
 def feedback(id="c1:m1", rating=BAD, **changes) -> Feedback:
@@ -148,3 +150,59 @@ def test_the_export_command_fails_clearly_without_corrections(tmp_path):
     done = run_cli("feedback-export", str(tmp_path / "x.jsonl"), data_dir=tmp_path / "data")
     assert done.returncode == 1 and "書き出せるフィードバックがありません" in done.stderr
     assert not (tmp_path / "x.jsonl").exists()
+
+
+@pytest.mark.parametrize("char", LINE_BREAKERS.values(), ids=LINE_BREAKERS.keys())
+def test_line_separators_pasted_into_any_field_are_kept_and_exported(store, tmp_path, char):
+    """Text pasted from Word or PDF brings U+2028 and its kind: stored, read back and
+    exported whole, in every field, never skipped as an unreadable line."""
+    text = f"津市が{char}OPIと協定を結んだのはいつ？"
+    stored = store.record(
+        feedback(
+            id=f"c1:{char}m1",
+            question=text,
+            answer=text,
+            query=text,
+            correction=f"11月{char}21日",
+            citations=[{"source": text, "section": text, "text": text, "chunk_id": text}],
+            sources=[text],
+            user=f"staff{char}1",
+        )
+    )
+    store.record(feedback(id="c1:m2", question="二つ目の質問？", correction="二つ目"))
+    latest, problems = store.latest()
+    assert problems == []
+    assert latest[0] == stored and [f.id for f in latest] == [f"c1:{char}m1", "c1:m2"]
+
+    out = tmp_path / "questions.jsonl"
+    assert export(store, out) == (2, [])
+    first, second = load_questions([out])
+    assert first.question == text and first.expect_any == (f"11月{char}21日",)
+    assert second.question == "二つ目の質問？"
+
+
+def test_a_line_an_older_version_wrote_with_a_raw_u2028_is_read_and_numbers_stay_true(store):
+    store.path.parent.mkdir(parents=True)
+    older = json.dumps(
+        {**asdict(feedback(id="1", correction="11月\u202821日")), "at": "x"}, ensure_ascii=False
+    )
+    store.path.write_text(older + "\n" + '{"id": "cut short\n', encoding="utf-8")
+    latest, problems = store.latest()
+    assert [f.correction for f in latest] == ["11月\u202821日"]
+    assert len(problems) == 1 and "2 行目" in problems[0]
+
+
+def test_the_export_command_exports_the_feedback_of_every_login(tmp_path):
+    """Under REPORTS_AUTH the web chat keeps feedback per login (webui/feedback.py); the
+    command line, run by whoever looks after the data directory, exports them all."""
+    from assistant.feedback import USERS_FOLDER
+
+    folder = tmp_path / "data" / "feedback"
+    FeedbackStore(folder).record(feedback(id="a", question="共有の質問？", correction="一"))
+    FeedbackStore(folder / USERS_FOLDER / "sato-1234abcd").record(
+        feedback(id="b", question="佐藤の質問？", correction="二", user="sato")
+    )
+    out = tmp_path / "all.jsonl"
+    done = run_cli("feedback-export", str(out), data_dir=tmp_path / "data")
+    assert done.returncode == 0, done.stderr
+    assert [q.question for q in load_questions([out])] == ["共有の質問？", "佐藤の質問？"]

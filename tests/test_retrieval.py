@@ -290,3 +290,70 @@ def test_report_prior_ranking_orders_by_report_and_keeps_ties_in_order():
     ]
     assert report_prior_ranking(ranked, source_of, {}) == []
     assert report_prior_ranking(["a1", "a2"], source_of, {"a": 3.0}) == []
+
+
+# -- another process writes while the retriever is open ---------------------------------------
+
+
+def other_process_client(path) -> chromadb.ClientAPI:
+    """A client that does not share this process's cached one: what a second process
+    (``python -m ingest``) has."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    return chromadb.PersistentClient(path=str(path))
+
+
+@pytest.fixture
+def followed(tmp_path, keyword_index):
+    """A retriever over LYON whose collection reopens from ``tmp_path / "chroma"``."""
+    path = tmp_path / "chroma"
+
+    def open_collection():
+        return other_process_client(path).get_or_create_collection(
+            "chunks", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
+
+    collection = open_collection()
+    add_to_chroma(collection, LYON, VECTORS[LYON.chunk_id])
+    keyword_index.replace_source("lyon.txt", [LYON])
+    assert collection.get(ids=[LYON.chunk_id], include=["embeddings"])["ids"]  # loaded
+    retriever = HybridRetriever(
+        collection=collection,
+        reopen_collection=open_collection,
+        keyword_index=keyword_index,
+        embeddings=TableEmbeddings({QUERY: [1.0, 0.0, 0.0]}),
+        k=4,
+    )
+    return retriever, open_collection
+
+
+def commit_elsewhere(open_collection, keyword_index, chunks) -> None:
+    """Another process's ingest: vectors into Chroma, then the keyword rows (the commit)."""
+    writer = open_collection()
+    for chunk in chunks:
+        add_to_chroma(writer, chunk, VECTORS[chunk.chunk_id])
+    keyword_index.replace_source("bavaria.txt", chunks)
+
+
+def test_chunks_another_process_commits_are_found_by_the_next_search(followed, keyword_index):
+    retriever, open_collection = followed
+    stale = retriever.collection
+    commit_elsewhere(open_collection, keyword_index, [BAVARIA, TRADE_FAIR])
+    with pytest.raises(chromadb.errors.InternalError):  # what the stale client does
+        stale.get(ids=[BAVARIA.chunk_id], include=["embeddings"])
+
+    found = retriever.search(QUERY)
+    assert set(ids(found)) == {LYON.chunk_id, BAVARIA.chunk_id, TRADE_FAIR.chunk_id}
+    assert all(p.dense_similarity is not None for p in found)
+    assert retriever.collection is not stale
+
+
+def test_a_commit_during_a_search_is_met_by_one_reopen(followed, keyword_index):
+    """The keyword index moved after this search looked at it: its ids are newer than the
+    client, and the similarity lookup reopens once instead of failing."""
+    retriever, open_collection = followed
+    retriever.follow_index()  # the search has begun
+    commit_elsewhere(open_collection, keyword_index, [BAVARIA])
+    similarity = retriever._similarities([1.0, 0.0, 0.0], [BAVARIA.chunk_id])
+    assert similarity[BAVARIA.chunk_id] == pytest.approx(0.8)

@@ -223,3 +223,41 @@ def test_the_assistant_survives_the_server_stopping_and_answers_after_a_restart(
 
         server.start()
         assert_answers(assistant.ask(QUESTION))
+
+
+def test_reports_another_process_ingests_through_the_server_are_answered_at_once(
+    server_settings, reports_dir, embeddings, tmp_path
+):
+    """As tests/test_service.py checks for embedded Chroma: a ``python -m ingest`` beside the
+    running assistant, through the same server, breaks no answer and is answered from."""
+    import threading
+
+    from tests.browser.app_server import NEW_REPORT_NAME, NEW_REPORT_TEXT
+    from tests.test_service import ask_until
+
+    Ingestor(server_settings, embeddings=embeddings).ingest_paths([reports_dir])
+    assistant = Assistant(server_settings, embeddings=embeddings)
+    old_question, new_question = QUESTION, "鈴鹿市の訪問団は何名で構成されましたか？"
+    assert not assistant.ask(old_question).abstained
+    new_reports = tmp_path / "new"
+    new_reports.mkdir()
+    (new_reports / NEW_REPORT_NAME).write_text(NEW_REPORT_TEXT, encoding="utf-8")
+
+    stop, failures, during = threading.Event(), [], []
+    asking = threading.Thread(
+        target=ask_until, args=(assistant, [old_question, new_question], stop, failures, during)
+    )
+    asking.start()
+    try:
+        code, _out, err = run_cli(
+            ["ingest", str(new_reports)], cli_env(server_settings), tmp_path / "logs", "ingest"
+        )
+    finally:
+        stop.set()
+        asking.join(timeout=120)
+    assert code == 0, err
+    assert during and not failures, failures[:3]
+    assert not [a for a in during if a.answer == STORE_DOWN]
+    new = assistant.ask(new_question)
+    assert not new.abstained and new.citations[0].source == NEW_REPORT_NAME
+    assert any(a in assistant.ask(old_question).answer for a in ANSWER_ANY)

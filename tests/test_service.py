@@ -237,3 +237,62 @@ def test_a_question_starting_with_a_dash_is_read_as_the_question(argv, question,
 
     args = build_parser().parse_args(question_last(argv))
     assert (args.question, args.json) == (question, as_json)
+
+
+# -- an ingest in another process, beside a running assistant ----------------------------
+
+
+def ask_until(assistant, questions, stop, failures: list, answers: list) -> None:
+    """Ask ``questions`` in turn until ``stop`` is set; keep every exception raised."""
+    while not stop.is_set():
+        for question in questions:
+            try:
+                answers.append(assistant.ask(question))
+            except Exception as exc:  # what the chat turns into 回答の作成中に問題が発生しました
+                failures.append(repr(exc))
+
+
+def test_reports_another_process_ingests_are_answered_without_a_restart(
+    tmp_path, settings, embeddings
+):
+    """The chat keeps answering while ``python -m ingest`` adds a report beside it, and then
+    answers from the new report (an embedded Chroma client only knows what it loaded)."""
+    import threading
+
+    from assistant.service import Assistant
+    from ingest.pipeline import Ingestor
+    from tests.browser.app_server import NEW_REPORT_NAME, NEW_REPORT_TEXT
+    from tests.support.processes import cli_env, run_cli
+
+    Ingestor(settings, embeddings=embeddings).ingest_paths([SEED_REPORT])
+    assistant = Assistant(settings, embeddings=embeddings)
+    old_question = "津市がOPIと協定を結んだのはいつ？"
+    new_question = "鈴鹿市の訪問団は何名で構成されましたか？"  # only the new report says
+    assert not assistant.ask(old_question).abstained  # the client is open and has loaded
+    new_reports = tmp_path / "new"
+    new_reports.mkdir()
+    (new_reports / NEW_REPORT_NAME).write_text(NEW_REPORT_TEXT, encoding="utf-8")
+
+    stop, failures, during = threading.Event(), [], []
+    asking = threading.Thread(
+        target=ask_until,
+        args=(assistant, [old_question, new_question], stop, failures, during),
+    )
+    asking.start()
+    try:
+        code, out, err = run_cli(
+            ["ingest", str(new_reports), "--json"], cli_env(settings), tmp_path / "logs", "ingest"
+        )
+    finally:
+        stop.set()
+        asking.join(timeout=120)
+    assert code == 0, err
+    assert json.loads(out)["files"][0]["outcome"] == "added"
+    assert during and not failures, failures[:3]
+
+    for _ in range(2):  # the first question after the change and the next alike
+        new = assistant.ask(new_question)
+        assert not new.abstained, new.answer
+        assert new.citations[0].source == NEW_REPORT_NAME and "14名" in new.answer
+        old = assistant.ask(old_question)
+        assert not old.abstained and "21日" in old.answer

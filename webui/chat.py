@@ -17,7 +17,7 @@ from datetime import datetime
 
 import gradio as gr
 
-from assistant.feedback import BAD, GOOD, Feedback, FeedbackError, export, feedback_folder
+from assistant.feedback import BAD, GOOD, UNSTORABLE_TEXT, Feedback, FeedbackError, export
 from assistant.records import Answer
 from assistant.service import MAX_QUESTION_CHARS
 from webui.conversations import (
@@ -31,6 +31,7 @@ from webui.conversations import (
 from webui.conversations import (
     message_key as _raw_key,
 )
+from webui.feedback import download_copy
 from webui.render import (
     answer_text_from_message,
     history_pairs,
@@ -310,10 +311,16 @@ class ChatHandlers:
             self._keep_mark(request, conversation_id, messages, index, None)
             return status_html(MARK_REMOVED), gr.update(visible=False), None
         rating = GOOD if data.liked is True else BAD
-        feedback = self._feedback_for(messages, index, conversation_id, rating, request)
+        try:
+            feedback = self._feedback_for(messages, index, conversation_id, rating, request)
+        except FeedbackError as exc:  # e.g. a forged message holding a lone surrogate
+            raise _error(str(exc)) from None
+        except UnicodeEncodeError as exc:  # the same in the rated message itself
+            code = f"U+{ord(exc.object[exc.start]):04X}"
+            raise _error(UNSTORABLE_TEXT.format(field="評価した回答", code=code)) from None
         if feedback is None:
             raise _error(NO_ANSWER_TO_RATE)
-        self.feedback.record(feedback)
+        self.feedback.of(_user(request)).record(feedback)
         self._keep_mark(request, conversation_id, messages, index, MARKS[rating])
         return (
             status_html(FEEDBACK_THANKS[rating]),
@@ -390,7 +397,11 @@ class ChatHandlers:
         return conversation.answers.get(key)
 
     def correct(
-        self, rated: dict | None, correction: str, unanswerable: bool
+        self,
+        rated: dict | None,
+        correction: str,
+        unanswerable: bool,
+        request: gr.Request = None,
     ) -> tuple[str, dict, str, bool]:
         """Store the correct answer for the last 👎 (or that the reports hold none)."""
         if not rated:
@@ -401,25 +412,36 @@ class ChatHandlers:
         if len(correction) > MAX_QUESTION_CHARS:
             raise _error(f"訂正が長すぎます。{MAX_QUESTION_CHARS}文字以内にしてください。")
         fields = {**rated, "correction": correction, "unanswerable": bool(unanswerable), "at": ""}
+        user = _user(request)
+        fields["user"] = user or ""
         try:
-            self.feedback.record(Feedback(**fields))
+            self.feedback.of(user).record(Feedback(**fields))
         except FeedbackError as exc:
             raise _error(str(exc)) from None
         return status_html(CORRECTION_SAVED), gr.update(visible=False), "", False
 
-    def export_feedback(self) -> tuple[str, str]:
-        """Write the corrections as a question set for the evaluation; (status, file)."""
-        folder = feedback_folder(self.settings.data_dir) / "exports"
-        out = folder / f"feedback_questions_{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+    def export_feedback(self, request: gr.Request = None) -> tuple[str, str]:
+        """Write this login's corrections as a question set for the evaluation; (status,
+        file). The file is kept under a random name and downloaded from a copy
+        (``webui.feedback``), so no other login can fetch it."""
+        user = _user(request)
+        out = self.feedback.export_path(user)
         try:
-            count, problems = export(self.feedback, out)
+            count, problems = export(self.feedback.of(user), out)
+            download = download_copy(out)
         except FeedbackError as exc:
             raise _error(str(exc)) from None
+        except OSError as exc:
+            log.exception("exporting feedback to %s failed", out)
+            raise _error(
+                f"質問集を書き出せません（{exc.strerror or exc}）。データディレクトリ"
+                f"（{self.settings.data_dir}）の空き容量と書き込み権限を確認してください。"
+            ) from None
         text = (
             f"{count} 問を質問集「{out.name}」に書き出しました。上の「質問ファイル」に選ぶと"
             "評価できます。"
         )
-        return status_html(" ".join([text, *problems])), str(out)
+        return status_html(" ".join([text, *problems])), str(download)
 
 
 def _error(message: str) -> gr.Error:

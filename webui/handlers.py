@@ -19,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.evaluation.questions import QuestionFileError
-from assistant.feedback import FeedbackStore, feedback_folder
+from assistant.feedback import feedback_folder
 from assistant.service import Assistant
 from ingest.catalog import ReportInfo
 from ingest.pipeline import IngestBusy, Ingestor, ensure_corpus_indexed
@@ -28,9 +28,17 @@ from ingest.settings import Settings
 from webui.chat import ChatHandlers
 from webui.conversations import ConversationStore
 from webui.evaluation import EvaluationView, run_comparison, run_evaluation
+from webui.feedback import FeedbackByLogin
 from webui.render import status_html
 from webui.startup import BUILDING_KEYWORDS, LOADING_MODEL, ReportingEmbeddings, Startup
-from webui.uploads import explain_outcome, indexed_names, outcome_rows, store_uploads
+from webui.uploads import (
+    OUTCOME_LABELS,
+    explain_outcome,
+    indexed_names,
+    outcome_rows,
+    store_uploads,
+    unindexed_uploads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +108,7 @@ class WebApp(ChatHandlers):
         self.assistant = assistant
         self.ingestor = ingestor
         self.conversations = ConversationStore(settings.data_dir / "conversations")
-        self.feedback = FeedbackStore(feedback_folder(settings.data_dir))
+        self.feedback = FeedbackByLogin(feedback_folder(settings.data_dir))
         if startup is None:  # built with its parts loaded already
             startup = Startup()
             startup.mark_ready()
@@ -122,8 +130,30 @@ class WebApp(ChatHandlers):
         )
         ensure_corpus_indexed(first, say=startup.say)
         self.ingestor = Ingestor(self.settings, embeddings=embeddings)
+        self._index_left_uploads(startup.say)
         startup.set(BUILDING_KEYWORDS)
         self.assistant.keyword_index.refresh()  # built before the first question
+
+    def _index_left_uploads(self, say: Callable[[str], None]) -> None:
+        """Index the uploads a previous run stored but stopped before indexing (a crash),
+        saying which: they were uploaded to be searched, and would otherwise stay unlisted."""
+        indexed = {r.path for r in self.ingestor.list_reports()}
+        left = unindexed_uploads(self.settings.uploads_dir, indexed)
+        if not left:
+            return
+        names = "、".join(p.name for p in left)
+        say(f"前回、取り込みの途中で止まったアップロード {len(left)} 件を取り込みます: {names}")
+        try:
+            outcomes = self.ingestor.ingest_paths(left)
+        except IngestBusy:
+            say(
+                "別の取り込み処理が実行中のため、後で「資料」タブからアップロードし直してください。"
+            )
+            return
+        for outcome in outcomes:
+            say(
+                f"  {OUTCOME_LABELS.get(outcome.outcome, outcome.outcome)} {outcome.source}  {outcome.message}"
+            )
 
     def start(self) -> None:
         self.startup.run_in_background(self.prepare)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
@@ -33,27 +35,51 @@ def sanitize_filename(name: str) -> str:
 
     Only the last path component survives (either separator), control and invisible format
     characters (e.g. right-to-left overrides) are dropped, leading dots go (no hidden files,
-    no ``..``), and overly long names are shortened keeping the extension.
+    no ``..``), and overly long names are shortened keeping the extension. When any of that
+    changed the name, a digest of the name as given is added before the extension, so two
+    uploads with different names never get the same one (``.txt`` and ``...txt``, or
+    ``.a.txt`` and ``a.txt``), and the same name always gets the same (re-uploading
+    replaces).
     """
-    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    given = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    cleaned = _cleaned(given)
+    if not given:
+        return cleaned
+    if cleaned == given and len(given.encode("utf-8")) <= MAX_NAME_BYTES:
+        return given
+    return _with_digest(cleaned, given)
+
+
+def _cleaned(name: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
     name = _FORBIDDEN.sub("_", name).strip()
     stem, dot, extension = name.rpartition(".")
     if dot and not stem.strip(". "):  # ".txt" or "..txt": only an extension is left
         name = f"{FALLBACK_STEM}.{extension}"
     name = name.lstrip(". ").rstrip(". ")
-    return _shorten(name) or FALLBACK_STEM
+    return name or FALLBACK_STEM
 
 
-def _shorten(name: str) -> str:
+def _with_digest(name: str, given: str) -> str:
+    digest = hashlib.sha256(given.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    path = Path(name)
+    suffix = path.suffix if 1 < len(path.suffix) <= 10 else ""
+    stem = name[: len(name) - len(suffix)] if suffix else name
+    return _shorten(f"{stem}-{digest}{suffix}", keep=len(digest) + 1)
+
+
+def _shorten(name: str, keep: int = 0) -> str:
+    """``name`` within MAX_NAME_BYTES, cut before the extension and the last ``keep``
+    characters of the stem (the digest)."""
     if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
         return name
     path = Path(name)
     suffix = path.suffix if len(path.suffix) <= 10 else ""
     stem = name[: len(name) - len(suffix)]
-    while stem and len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
-        stem = stem[:-1]
-    return stem + suffix
+    head, tail = (stem[:-keep], stem[-keep:]) if keep else (stem, "")
+    while head and len((head + tail + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        head = head[:-1]
+    return head + tail + suffix
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -139,6 +165,22 @@ def store_uploads(
         copy_atomically(source, target)
         stored.append(StoredUpload(name, target, indexed_as))
     return stored, rejected
+
+
+def unindexed_uploads(uploads_dir: Path, indexed_paths: Collection[str]) -> list[Path]:
+    """Uploaded copies no report was indexed from (``indexed_paths``: the catalog's real
+    paths): the app stopped (a crash, kill -9) between storing and indexing them. Files
+    still being copied (hidden temporary names) are not counted."""
+    if not uploads_dir.is_dir():
+        return []
+    return sorted(
+        path
+        for path in uploads_dir.iterdir()
+        if path.is_file()
+        and not path.name.startswith(".")
+        and path.suffix.lower() in UPLOAD_EXTENSIONS
+        and os.path.realpath(path) not in indexed_paths
+    )
 
 
 def explain_outcome(outcome: FileOutcome, upload: StoredUpload | None) -> FileOutcome:

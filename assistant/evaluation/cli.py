@@ -3,7 +3,8 @@
 
 Exit codes: 0 evaluated; 1 the reports could not be ingested (or there are none); 2 a
 question file (or a REPORTS_* setting) is invalid: nothing is evaluated and no partial report
-is printed. Progress goes to stderr, so
+is printed; 130 stopped by Ctrl-C: the questions finished so far are reported (and written
+with ``--out``), marked incomplete. Progress goes to stderr, so
 ``--json`` leaves exactly one JSON object on stdout.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from assistant.evaluation.questions import Question, QuestionFileError, load_que
 from ingest.settings import Settings
 
 EXIT_OK, EXIT_INGEST_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,6 +77,22 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from assistant.evaluation.runner import EvaluationInterrupted
+
+    try:
+        return _run(args)
+    except EvaluationInterrupted as stopped:  # in --compare or the stability re-asking
+        _stderr(
+            f"評価を中断しました（Ctrl-C）。全 {stopped.total} 問のうち {stopped.done} 問を"
+            "終えたところでした。比較・安定性の測定は途中の結果を書き出しません。"
+        )
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:  # before or after the questions (loading, ingest, baseline)
+        _stderr("評価を中断しました（Ctrl-C）。評価した質問の結果はありません。")
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
     except ValueError as exc:  # a REPORTS_* variable that does not parse
@@ -96,9 +115,12 @@ def run(args: argparse.Namespace) -> int:
     if args.compare:
         return _compare(assistant, questions, args)
 
-    from assistant.evaluation.runner import evaluate
+    from assistant.evaluation.runner import EvaluationInterrupted, evaluate
 
-    result = evaluate(assistant, questions, k=args.k, progress=_print_progress)
+    try:
+        result = evaluate(assistant, questions, k=args.k, progress=_print_progress)
+    except EvaluationInterrupted as stopped:
+        return _emit_interrupted(stopped, args)
     if args.stability_reports:
         from assistant.evaluation.stability import measure
 
@@ -203,6 +225,38 @@ def _emit(result, baseline, ratios, args) -> None:
         print(json.dumps(payload, ensure_ascii=False))
     else:
         print(format_table(result, baseline, ratios))
+
+
+def _emit_interrupted(stopped, args) -> int:
+    """Report the questions finished before Ctrl-C, marked incomplete; a second Ctrl-C
+    cannot cut the writing short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    done, total = stopped.done, stopped.total
+    said = f"評価を中断しました（Ctrl-C）。全 {total} 問のうち {done} 問を終えました。"
+    if stopped.result is None:
+        _stderr(said + "書き出す結果はありません。")
+        return EXIT_INTERRUPTED
+    from assistant.evaluation.report import format_table, incomplete_note, write_report
+
+    result = stopped.result
+    if args.out is not None:
+        write_report(result, args.out, incomplete=(done, total))
+        said += f"終えた分の結果を {args.out} に書き出しました（未完了と明記しています）。"
+    if args.json:
+        payload = {
+            "complete": False,
+            "questions_done": done,
+            "questions_total": total,
+            "overall": result.overall,
+            "by_type": result.by_type,
+            "questions": [r.to_dict() for r in result.questions],
+        }
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(incomplete_note(done, total))
+        print(format_table(result))
+    _stderr(said)
+    return EXIT_INTERRUPTED
 
 
 def _stderr(message: str) -> None:

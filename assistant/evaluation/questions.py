@@ -11,6 +11,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.jsonl import numbered_lines
+from assistant.limits import MAX_QUESTION_CHARS
+
+# What json's (English) messages mean, for the staff who write question files by hand.
+_JSON_PROBLEMS = (
+    ("Unterminated string", '文字列の終わりの " がありません'),
+    ("Expecting property name", '項目名は " で囲んでください（最後の項目の後の , は不要です）'),
+    ("Expecting ':'", "項目名の後に : がありません"),
+    ("Expecting ','", "項目どうしの間に , がないか、{ } や [ ] の対応が合っていません"),
+    ("Expecting value", '値がないか、書き方が JSON ではありません（文字列は " で囲みます）'),
+    ("Extra data", "1行に JSON オブジェクトが2つ以上あるか、} の後に余計な文字があります"),
+    ("Invalid control character", "文字列の中に改行やタブなどの制御文字があります"),
+    ("Invalid \\escape", "\\ の後の文字が JSON で使えません（\\ そのものは \\\\ と書きます）"),
+    ("Invalid \\uXXXX escape", "\\u の後は16進数4桁にしてください"),
+)
+
 # field name -> (accepted Python type, human description for error messages)
 _FIELD_TYPES: dict[str, tuple[type, str]] = {
     "id": (str, "文字列"),
@@ -89,11 +105,7 @@ def load_question_file(path: Path | str) -> list[Question]:
     """Parse one JSONL file; blank lines are skipped."""
     path = Path(path)
     text = _read_utf8(path)
-    questions = [
-        _parse_line(raw, path, number)
-        for number, raw in enumerate(text.splitlines(), start=1)
-        if raw.strip()
-    ]
+    questions = [_parse_line(raw, path, number) for number, raw in numbered_lines(text)]
     if not questions:
         raise QuestionFileError(
             f"{path}: 質問が1件もありません。1行に1つの JSON オブジェクトを書いてください"
@@ -128,7 +140,7 @@ def _parse_line(raw: str, path: Path, line: int) -> Question:
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise QuestionFileError(
-            f"{where}: JSON として読めません（{exc.colno} 文字目: {exc.msg}）。"
+            f"{where}: JSON として読めません（{exc.colno} 文字目: {_json_problem(exc.msg)}）。"
             "各行は1つの JSON オブジェクトにしてください。"
         ) from None
     if not isinstance(record, dict):
@@ -137,6 +149,14 @@ def _parse_line(raw: str, path: Path, line: int) -> Question:
         )
     _check_fields(record, where)
     return _build_question(record, path, line, where)
+
+
+def _json_problem(message: str) -> str:
+    """The Japanese for one of json's messages (never its English text)."""
+    for start, japanese in _JSON_PROBLEMS:
+        if message.startswith(start):
+            return japanese
+    return "JSON の書き方に誤りがあります"
 
 
 def _check_fields(record: dict, where: str) -> None:
@@ -164,6 +184,12 @@ def _check_fields(record: dict, where: str) -> None:
     for name in REQUIRED_FIELDS:
         if not record[name].strip():
             raise QuestionFileError(f"{where}: 項目 {name!r} が空です。")
+    length = len(record["question"].strip())
+    if length > MAX_QUESTION_CHARS:  # the chat refuses it too: it would measure nothing
+        raise QuestionFileError(
+            f"{where}: 項目 'question' が長すぎます（{length}文字）。チャットと同じく"
+            f"{MAX_QUESTION_CHARS}文字以内にしてください。"
+        )
 
 
 def _build_question(record: dict, path: Path, line: int, where: str) -> Question:

@@ -3,7 +3,6 @@ and for tools (results.jsonl)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from assistant.evaluation.metrics import (
@@ -13,6 +12,7 @@ from assistant.evaluation.metrics import (
     summarize_by,
 )
 from assistant.evaluation.outcomes import OUTCOMES
+from assistant.jsonl import dumps_line
 
 # the headline metrics, in the order people read them
 OVERALL_METRICS = (
@@ -136,15 +136,22 @@ def _format_ratio(value: float | None) -> str:
 # ---------------------------------------------------------------- files
 
 
+def incomplete_note(done: int, total: int) -> str:
+    """The line that heads the results of a run stopped before its last question."""
+    return f"未完了: 評価は途中で中断されました。全 {total} 問のうち、終わった {done} 問だけの結果です。"
+
+
 def write_report(
     result: EvaluationResult,
     out_dir: Path | str,
     *,
     baseline: dict | None = None,
     ratios: dict | None = None,
+    incomplete: tuple[int, int] | None = None,
 ) -> dict[str, Path]:
     """Write results.jsonl, report.md and report.png into ``out_dir`` (created if needed).
-    Returns the paths by name."""
+    Returns the paths by name. ``incomplete`` (done, total) marks an interrupted run: the
+    report starts with ``incomplete_note`` and every result line has ``"incomplete": true``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -152,18 +159,22 @@ def write_report(
         "markdown": out / "report.md",
         "chart": out / "report.png",
     }
-    write_results_jsonl(result, paths["results"])
-    paths["markdown"].write_text(markdown_report(result, baseline, ratios), encoding="utf-8")
+    write_results_jsonl(result, paths["results"], incomplete=incomplete is not None)
+    markdown = markdown_report(result, baseline, ratios)
+    if incomplete is not None:
+        markdown = f"> **{incomplete_note(*incomplete)}**\n\n{markdown}"
+    paths["markdown"].write_text(markdown, encoding="utf-8")
     from assistant.evaluation.chart import draw_chart  # matplotlib loads only when needed
 
     draw_chart(result, paths["chart"], baseline=baseline)
     return paths
 
 
-def write_results_jsonl(result: EvaluationResult, path: Path) -> None:
+def write_results_jsonl(result: EvaluationResult, path: Path, *, incomplete: bool = False) -> None:
+    marked = {"incomplete": True} if incomplete else {}
     with path.open("w", encoding="utf-8") as handle:
         for record in result.questions:
-            handle.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            handle.write(dumps_line({**record.to_dict(), **marked}))
 
 
 def markdown_report(

@@ -21,6 +21,15 @@ from assistant.records import Answer
 Progress = Callable[[int, int, QuestionResult], None]
 
 
+class EvaluationInterrupted(Exception):
+    """Ctrl-C while the questions were asked: ``result`` scores the ``done`` finished ones
+    (None when none finished), of ``total``."""
+
+    def __init__(self, result: EvaluationResult | None, done: int, total: int):
+        super().__init__(f"interrupted after {done} of {total} questions")
+        self.result, self.done, self.total = result, done, total
+
+
 class AnswersQuestions(Protocol):
     """What the evaluation needs of the assistant (``assistant.service.Assistant``)."""
 
@@ -46,6 +55,9 @@ def evaluate(
     index, the commit record of every stored chunk. ``llm_enabled`` (default: read from the
     assistant's settings) turns on the LLM rejection rate. ``warm_up`` asks the first question
     once, untimed, so model loading is not counted as the latency of a question.
+
+    Ctrl-C (KeyboardInterrupt) raises ``EvaluationInterrupted`` with the questions finished
+    so far scored, so what was measured is never lost.
     """
     if not questions:
         raise ValueError("no questions to evaluate")
@@ -53,17 +65,27 @@ def evaluate(
         chunk_text = index_lookup(assistant)
     if llm_enabled is None:
         llm_enabled = bool(getattr(getattr(assistant, "settings", None), "llm_enabled", False))
-    if warm_up:
-        assistant.ask(questions[0].question, history=())
-    results = []
-    for index, question in enumerate(questions, start=1):
-        history = conversation_before(assistant, question)
-        answer, latency_ms = _timed_ask(assistant, question.question, history)
-        lookup = _lookup_with_retrieved(answer, chunk_text)
-        result = score_question(question, answer, latency_ms=latency_ms, k=k, chunk_text=lookup)
-        results.append(result)
-        if progress is not None:
-            progress(index, len(questions), result)
+    results: list[QuestionResult] = []
+    try:
+        if warm_up:
+            assistant.ask(questions[0].question, history=())
+        for index, question in enumerate(questions, start=1):
+            history = conversation_before(assistant, question)
+            answer, latency_ms = _timed_ask(assistant, question.question, history)
+            lookup = _lookup_with_retrieved(answer, chunk_text)
+            result = score_question(question, answer, latency_ms=latency_ms, k=k, chunk_text=lookup)
+            results.append(result)
+            if progress is not None:
+                progress(index, len(questions), result)
+    except KeyboardInterrupt:
+        finished = _result(assistant, results, k, llm_enabled) if results else None
+        raise EvaluationInterrupted(finished, len(results), len(questions)) from None
+    return _result(assistant, results, k, llm_enabled)
+
+
+def _result(
+    assistant: AnswersQuestions, results: list[QuestionResult], k: int, llm_enabled: bool
+) -> EvaluationResult:
     return EvaluationResult(
         overall=summarize(results, llm_enabled=llm_enabled),
         by_type=summarize_by(results, lambda r: r.type, llm_enabled=llm_enabled),
