@@ -739,7 +739,14 @@ class Ingestor:
 def ensure_corpus_indexed(
     ingestor: Ingestor, *, say: Callable[[str], None] = print
 ) -> list[FileOutcome]:
-    """First start: index ``corpus_dir`` when the index holds no report yet, saying so."""
+    """First start: index ``corpus_dir`` when the index holds no report yet, saying so, and
+    build the question encoder's int8 export if it is missing (once per model, about a
+    minute), so the first question does not pay it."""
+    from ingest.embeddings import prepare_query_embeddings, query_export_pending
+
+    if query_export_pending(ingestor.settings):
+        say("質問用の埋め込みモデルを準備しています（初回のみ、1分ほどかかります）…")
+        prepare_query_embeddings(ingestor.settings)
     corpus = ingestor.settings.corpus_dir
     if ingestor.list_reports():
         return []
