@@ -26,18 +26,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.retrievers import BaseRetriever
-from pydantic import PrivateAttr
 
 from assistant.records import Passage
 from ingest.keyword_index import KeywordIndex
-from ingest.records import Chunk
 
 DENSE = "dense"
 KEYWORD = "keyword"
@@ -105,26 +101,18 @@ def report_prior_ranking(
     return sorted(ranked_ids, key=lambda i: -scores[i])
 
 
-class HybridRetriever(BaseRetriever):
-    """Top-``k`` passages for a question, from both retrievers, as LangChain Documents too.
+class FusedSearch:
+    """Top-``k`` passages for a question, from both retrievers: the search itself.
 
-    ``collection``: a chromadb Collection (cosine space) whose documents are chunk texts and
-    metadatas ``Chunk.metadata()``. ``sources`` restricts every search to those reports.
-    A weight of 0 switches that retriever (or the report prior) off and skips its work.
+    Its subclasses hold the fields: ``collection``, a chromadb Collection (cosine space) whose
+    documents are chunk texts and metadatas ``Chunk.metadata()``; ``keyword_index``;
+    ``embeddings`` (the questions' encoder); ``k``; ``candidates`` per retriever; ``rrf_k``;
+    ``sources``, which restricts every search to those reports; and the weights, where 0
+    switches that retriever (or the report prior) off and skips its work. ``HybridSearch``
+    is the plain one the assistant uses; ``assistant.langchain_retriever.HybridRetriever`` the
+    same search behind LangChain's retriever interface, kept apart because importing that
+    interface costs a cold ``ask`` about 0.6 s (LangSmith's tracing schemas).
     """
-
-    collection: Any
-    keyword_index: KeywordIndex
-    embeddings: Embeddings
-    k: int = 5
-    candidates: int = 30
-    rrf_k: int = 60
-    sources: list[str] | None = None
-    dense_weight: float = 1.0
-    keyword_weight: float = 1.0
-    report_prior_weight: float = 1.0  # bench/tokenization.py: +.06-.08 recall@1, +.04 MRR
-
-    _timings: dict[str, float] = PrivateAttr(default_factory=dict)
 
     @property
     def timings(self) -> dict[str, float]:
@@ -162,11 +150,6 @@ class HybridRetriever(BaseRetriever):
         timings["fusion"] = _ms_since(fusion_started)
         self._timings = {**timings, "total": _ms_since(started)}
         return passages, query_vector
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [passage_document(p) for p in self.search(query)]
 
     # -- the two retrievers ------------------------------------------------------------------
 
@@ -281,20 +264,21 @@ class HybridRetriever(BaseRetriever):
         }
 
 
-def passage_document(passage: Passage) -> Document:
-    """A LangChain Document: the chunk text, its metadata and the retrieval scores."""
-    chunk: Chunk = passage.chunk
-    return Document(
-        id=chunk.chunk_id,
-        page_content=chunk.text,
-        metadata={
-            **chunk.metadata(),
-            "score": passage.score,
-            "dense_rank": passage.dense_rank,
-            "keyword_rank": passage.keyword_rank,
-            "dense_similarity": passage.dense_similarity,
-        },
-    )
+@dataclass
+class HybridSearch(FusedSearch):
+    """The fused search as a plain object (what ``Assistant.retriever`` is)."""
+
+    collection: Any
+    keyword_index: KeywordIndex
+    embeddings: Embeddings
+    k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    sources: list[str] | None = None
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    report_prior_weight: float = 1.0  # bench/tokenization.py: +.06-.08 recall@1, +.04 MRR
+    _timings: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:

@@ -20,7 +20,7 @@ from assistant.interfaces import Encoder, Reader, Retriever, load_reader
 from assistant.names import names_of, question_names
 from assistant.reader.similarity import stored_similarity
 from assistant.records import Answer, Passage
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridSearch
 from assistant.spans import normalize
 from ingest import store
 from ingest.keyword_index import KeywordIndex
@@ -111,7 +111,7 @@ class Assistant:
     def retriever(self) -> Retriever:
         """The fused pool of candidates; the reader orders it (``_read``), so the retriever's
         own reranker hook stays unused here."""
-        return HybridRetriever(
+        return HybridSearch(
             collection=store.open_collection(self.settings),
             keyword_index=self.keyword_index,
             embeddings=self.query_embeddings,

@@ -11,8 +11,9 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from assistant.langchain_retriever import HybridRetriever
 from assistant.retrieval import (
-    HybridRetriever,
+    HybridSearch,
     fuse_rankings,
     reciprocal_rank_fusion,
     report_prior_ranking,
@@ -290,3 +291,20 @@ def test_report_prior_ranking_orders_by_report_and_keeps_ties_in_order():
     ]
     assert report_prior_ranking(ranked, source_of, {}) == []
     assert report_prior_ranking(["a1", "a2"], source_of, {"a": 3.0}) == []
+
+
+def test_the_plain_search_finds_what_the_langchain_retriever_finds(retriever):
+    """The assistant uses ``HybridSearch`` (no LangChain Runnables to import on a cold
+    ``ask``); the LangChain retriever is the same search behind ``invoke``."""
+    plain = HybridSearch(
+        collection=retriever.collection,
+        keyword_index=retriever.keyword_index,
+        embeddings=retriever.embeddings,
+        k=retriever.k,
+    )
+    passages, vector = plain.search_with_vector(QUERY)
+    assert passages == retriever.search(QUERY)
+    assert vector == [1.0, 0.0, 0.0]
+    assert ids(plain.named_passages(["リヨン"], 5, vector)) == [LYON.chunk_id]
+    assert set(plain.timings) == {"dense", "keyword", "fusion", "total"}
+    assert [d.metadata["chunk_id"] for d in retriever.invoke(QUERY)] == ids(passages)
