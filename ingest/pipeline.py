@@ -29,7 +29,6 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.indexing import index as langchain_index
 
 from ingest import store
 from ingest.catalog import Catalog, ReportInfo, now_iso, writing
@@ -526,6 +525,10 @@ class Ingestor:
 
     # -- a window of files: one embedding and Chroma write, then one commit per file ------
     def _write_window(self, window: Sequence[Pending]) -> list[FileOutcome]:
+        # Imported here: LangChain's indexing API brings its vector stores and Runnables,
+        # which `python -m assistant ask` (it imports this module for ingest_running) skips.
+        from langchain_core.indexing import index as langchain_index
+
         manager = store.record_manager(self.settings)
         old_ids = {p.source: set(manager.list_keys(group_ids=[p.source])) for p in window}
         try:
