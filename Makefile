@@ -55,6 +55,7 @@ test: install browser test-llm lint
 bench: install
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
+	$(PY) bench/cold_ask.py
 
 clean:
 	rm -rf $(VENV) data .cache

@@ -12,7 +12,8 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "assistant.service": ("Assistant", "index_state"),
         "assistant.records": ("Answer", "Citation", "Passage", "ABSTENTION"),
         "assistant.interfaces": ("Encoder", "Retriever", "Reader", "Reading", "load_reader"),
-        "assistant.retrieval": ("HybridRetriever",),
+        "assistant.retrieval": ("HybridSearch",),
+        "assistant.langchain_retriever": ("HybridRetriever",),
         "assistant.llm": ("LLM_MODES",),
     },
 )

@@ -9,37 +9,53 @@ import sys
 from ingest.settings import Settings
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``command``, only that command's arguments are defined,
+    so ``ask`` does not import the evaluation's or the training's modules (a cold ``ask``
+    is measured in bench/cold_ask.py)."""
     parser = argparse.ArgumentParser(
         prog="python -m assistant", description="Ask the reports, or evaluate the assistant."
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ask = commands.add_parser("ask", help="answer one question with citations")
-    ask.add_argument("question")
-    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    def wanted(name: str) -> bool:
+        return command is None or command == name
 
-    from assistant.evaluation import cli as evaluation_cli
+    ask = commands.add_parser("ask", help="answer one question with citations")
+    if wanted("ask"):
+        ask.add_argument("question")
+        ask.add_argument("--json", action="store_true", help="print the answer as JSON")
 
     evaluate = commands.add_parser("evaluate", help="run a question set and report metrics")
-    evaluation_cli.add_arguments(evaluate)
+    if wanted("evaluate"):
+        from assistant.evaluation import cli as evaluation_cli
 
-    from assistant.reader import training
+        evaluation_cli.add_arguments(evaluate)
 
     train = commands.add_parser(
         "train-reader",
         help="fit the reader's models on the development questions (reports held apart)",
     )
-    training.add_arguments(train)
+    if wanted("train-reader"):
+        from assistant.reader import training
 
-    from assistant import feedback
+        training.add_arguments(train)
 
     export = commands.add_parser(
         "feedback-export",
         help="write the web chat's corrected answers (👎 with a correction) as a question set",
     )
-    feedback.add_arguments(export)
+    if wanted("feedback-export"):
+        from assistant import feedback
+
+        feedback.add_arguments(export)
     return parser
+
+
+QUERY_EXPORT_NOTICE = (
+    "質問用の埋め込みモデル（int8 ONNX）を一度だけ作成しています（1分ほどかかります）。"
+    "python -m ingest が作成済みなら、この待ち時間はありません。"
+)
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -54,6 +70,10 @@ def run_ask(args: argparse.Namespace) -> int:
         return 3
     if notice:
         print(notice, file=sys.stderr)
+    from ingest.embeddings import query_export_pending
+
+    if query_export_pending(settings):
+        print(QUERY_EXPORT_NOTICE, file=sys.stderr)
     answer = Assistant(settings).ask(args.question)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -85,7 +105,8 @@ def question_last(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(question_last(list(argv)))
+    command = argv[0] if argv and not argv[0].startswith("-") else None
+    args = build_parser(command).parse_args(question_last(list(argv)))
     if args.command == "ask":
         return run_ask(args)
     if args.command == "evaluate":

@@ -2,7 +2,7 @@
 
 ``assistant.service.Assistant`` depends on these Protocols, not on the classes that fill them
 today (LangChain ``Embeddings`` from ``ingest.embeddings``, ``assistant.retrieval.
-HybridRetriever``, ``assistant.reader.LearnedReader``). The reader is chosen by configuration:
+HybridSearch``, ``assistant.reader.LearnedReader``). The reader is chosen by configuration:
 ``REPORTS_READER=package.module:ClassName`` names a class built without arguments whose
 instances have ``read`` and ``answer_reading`` (``load_reader``).
 """

@@ -23,7 +23,7 @@ hold belongs to a report still being ingested (or half-removed) and is not shown
 Other processes change the index while the app answers (``python -m ingest``, a second app).
 An embedded Chroma client only knows the vectors it loaded when it was opened, so the keyword
 index's chunk ids can be newer than the client: asking it for their embeddings fails. The
-retriever therefore follows the keyword index's generation (which every write moves, in any
+search therefore follows the keyword index's generation (which every write moves, in any
 process) and opens the collection afresh (``reopen_collection``) before the first search
 after it moved; a write that lands during a search is met by one reopen and retry.
 """
@@ -35,19 +35,15 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from chromadb.errors import ChromaError
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.retrievers import BaseRetriever
-from pydantic import PrivateAttr
 
 from assistant.records import Passage
 from ingest.keyword_index import KeywordIndex
-from ingest.records import Chunk
 
 DENSE = "dense"
 KEYWORD = "keyword"
@@ -117,35 +113,20 @@ def report_prior_ranking(
     return sorted(ranked_ids, key=lambda i: -scores[i])
 
 
-class HybridRetriever(BaseRetriever):
-    """Top-``k`` passages for a question, from both retrievers, as LangChain Documents too.
+class FusedSearch:
+    """Top-``k`` passages for a question, from both retrievers: the search itself.
 
-    ``collection``: a chromadb Collection (cosine space) whose documents are chunk texts and
-    metadatas ``Chunk.metadata()``. ``sources`` restricts every search to those reports.
-    A weight of 0 switches that retriever (or the report prior) off and skips its work.
+    Its subclasses hold the fields: ``collection``, a chromadb Collection (cosine space) whose
+    documents are chunk texts and metadatas ``Chunk.metadata()``; ``keyword_index``;
+    ``embeddings`` (the questions' encoder); ``k``; ``candidates`` per retriever; ``rrf_k``;
+    ``sources``, which restricts every search to those reports; and the weights, where 0
+    switches that retriever (or the report prior) off and skips its work. ``HybridSearch``
+    is the plain one the assistant uses; ``assistant.langchain_retriever.HybridRetriever`` the
+    same search behind LangChain's retriever interface, kept apart because importing that
+    interface costs a cold ``ask`` about 0.6 s (LangSmith's tracing schemas).
     ``reopen_collection``, when given, opens the collection afresh: it is called once the
     keyword index changed since the collection was opened (see the module's docstring).
     """
-
-    collection: Any
-    reopen_collection: Callable[[], Any] | None = None
-    keyword_index: KeywordIndex
-    embeddings: Embeddings
-    k: int = 5
-    candidates: int = 30
-    rrf_k: int = 60
-    sources: list[str] | None = None
-    dense_weight: float = 1.0
-    keyword_weight: float = 1.0
-    report_prior_weight: float = 1.0  # bench/tokenization.py: +.06-.08 recall@1, +.04 MRR
-
-    _timings: dict[str, float] = PrivateAttr(default_factory=dict)
-    _opened_at: int | None = PrivateAttr(default=None)  # the keyword index's generation then
-    _reopening: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-
-    def model_post_init(self, context: Any) -> None:
-        if self.reopen_collection is not None:
-            self._opened_at = self.keyword_index.generation()
 
     def follow_index(self) -> None:
         """Open the collection afresh when the keyword index moved since it was opened (a
@@ -201,11 +182,6 @@ class HybridRetriever(BaseRetriever):
         timings["fusion"] = _ms_since(fusion_started)
         self._timings = {**timings, "total": _ms_since(started)}
         return passages, query_vector
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [passage_document(p) for p in self.search(query)]
 
     # -- the two retrievers ------------------------------------------------------------------
 
@@ -331,20 +307,29 @@ class HybridRetriever(BaseRetriever):
         }
 
 
-def passage_document(passage: Passage) -> Document:
-    """A LangChain Document: the chunk text, its metadata and the retrieval scores."""
-    chunk: Chunk = passage.chunk
-    return Document(
-        id=chunk.chunk_id,
-        page_content=chunk.text,
-        metadata={
-            **chunk.metadata(),
-            "score": passage.score,
-            "dense_rank": passage.dense_rank,
-            "keyword_rank": passage.keyword_rank,
-            "dense_similarity": passage.dense_similarity,
-        },
-    )
+@dataclass
+class HybridSearch(FusedSearch):
+    """The fused search as a plain object (what ``Assistant.retriever`` is)."""
+
+    collection: Any
+    keyword_index: KeywordIndex
+    embeddings: Embeddings
+    k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    sources: list[str] | None = None
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    report_prior_weight: float = 1.0  # bench/tokenization.py: +.06-.08 recall@1, +.04 MRR
+    reopen_collection: Callable[[], Any] | None = None
+    _timings: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+    # the keyword index's generation when the collection was opened
+    _opened_at: int | None = field(default=None, init=False, repr=False)
+    _reopening: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.reopen_collection is not None:
+            self._opened_at = self.keyword_index.generation()
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:

@@ -22,7 +22,7 @@ from assistant.names import names_of, question_names
 from assistant.overview import OVERVIEW_KIND, overview_answer, report_in_question
 from assistant.reader.similarity import stored_similarity
 from assistant.records import Answer, Passage
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridSearch
 from assistant.spans import normalize
 from ingest import store
 from ingest.keyword_index import KeywordIndex
@@ -72,9 +72,20 @@ def index_state(settings: Settings) -> tuple[str | None, str | None]:
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, *, embeddings: Encoder | None = None):
+    """``embeddings`` embeds documents (what an ingest through the assistant uses) and, when
+    given, questions too; ``query_embeddings`` embeds questions only (by default
+    REPORTS_QUERY_BACKEND's encoder, which needs no torch: ``ingest.embeddings``)."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embeddings: Encoder | None = None,
+        query_embeddings: Encoder | None = None,
+    ):
         self.settings = settings or Settings.from_env()
         self._embeddings = embeddings
+        self._query_embeddings = query_embeddings if query_embeddings is not None else embeddings
 
     # -- lazily built parts (models load once per process) ------------------------------
     @cached_property
@@ -86,6 +97,14 @@ class Assistant:
         return self._embeddings
 
     @cached_property
+    def query_embeddings(self) -> Encoder:
+        if self._query_embeddings is None:
+            from ingest.embeddings import load_query_embeddings
+
+            self._query_embeddings = load_query_embeddings(self.settings)
+        return self._query_embeddings
+
+    @cached_property
     def keyword_index(self) -> KeywordIndex:
         return KeywordIndex(self.settings.catalog_path)
 
@@ -94,11 +113,11 @@ class Assistant:
         """The fused pool of candidates; the reader orders it (``_read``), so the retriever's
         own reranker hook stays unused here. It reopens the collection when the index
         changed, so reports other processes add or remove are answered from at once."""
-        return HybridRetriever(
+        return HybridSearch(
             collection=store.open_collection(self.settings),
             reopen_collection=lambda: store.reopen_collection(self.settings),
             keyword_index=self.keyword_index,
-            embeddings=self.embeddings,
+            embeddings=self.query_embeddings,
             k=self.settings.top_k,
         )
 
@@ -157,6 +176,7 @@ class Assistant:
             else resolve_followup(question, list(history))
         )
         try:
+            load_ms = self.load_index()
             t0 = time.perf_counter()
             # The reader reads the whole fused pool; the user and the LLM see its top_k.
             pool, query_vector = self.reader_pool(query, sources)
@@ -174,11 +194,13 @@ class Assistant:
                 notice=store.describe_store_error(self.settings, exc),
             )
             return
+        load_ms += self.load_reader()
         t0 = time.perf_counter()
         extractive, passages = self._read(query, pool, query_vector)
         overview = self._overview(query, extractive, pool)
         if overview is not None:
             extractive = overview
+        reading_ms = (time.perf_counter() - t0) * 1000
         shown = (
             # falls back to the extractive answer, with a notice
             self.llm.answer_progressively(query, passages, extractive)
@@ -189,11 +211,28 @@ class Assistant:
             answer.retrieval_query = query
             answer.retrieved = list(passages)
             answer.timings_ms.update(
+                load=load_ms,
                 retrieval=retrieval_ms,
+                reading=reading_ms,
                 answer=(time.perf_counter() - t0) * 1000,
                 total=(time.perf_counter() - started) * 1000,
             )
             yield answer
+
+    def load_index(self) -> float:
+        """Load what retrieval needs once per process (the question encoder, the Chroma
+        collection) and bring the keyword statistics up to date (rebuilt after an ingest);
+        milliseconds it took, about 0 when all is loaded. ``timings_ms["load"]``."""
+        started = time.perf_counter()
+        _ = self.retriever  # the question encoder and the collection
+        self.keyword_index.refresh()
+        return (time.perf_counter() - started) * 1000
+
+    def load_reader(self) -> float:
+        """Load the reader (its model file) once per process; milliseconds it took."""
+        started = time.perf_counter()
+        _ = self.reader
+        return (time.perf_counter() - started) * 1000
 
     def reader_pool(
         self, query: str, sources: Sequence[str] | None = None

@@ -36,11 +36,8 @@ os.environ.setdefault("REPORTS_MODEL_DIR", str(REPO / ".cache" / "models"))
 import chromadb  # noqa: E402
 from chromadb.config import Settings as ChromaSettings  # noqa: E402
 
-from assistant.retrieval import (  # noqa: E402
-    HybridRetriever,
-    fuse_rankings,
-    report_prior_ranking,
-)
+from assistant.langchain_retriever import HybridRetriever  # noqa: E402
+from assistant.retrieval import fuse_rankings, report_prior_ranking  # noqa: E402
 from ingest.chunking import chunk_report  # noqa: E402
 from ingest.embeddings import load_embeddings  # noqa: E402
 from ingest.keyword_index import KeywordIndex, build_bm25, build_report_bm25  # noqa: E402

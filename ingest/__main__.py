@@ -79,6 +79,22 @@ def totals(outcomes: list[FileOutcome]) -> dict[str, int]:
     return {o.value: counts.get(o.value, 0) for o in Outcome}
 
 
+QUERY_EXPORT_NOTICE = (
+    "質問用の埋め込みモデル（int8 ONNX）を作成しています（モデルごとに一度だけ、1分ほど）…"
+)
+
+
+def prepare_question_encoder(settings: Settings) -> None:
+    """Build the int8 export that embeds questions (REPORTS_QUERY_BACKEND=onnx) if it is
+    missing, so the first ``python -m assistant ask`` does not pay it; torch is loaded here
+    anyway for the documents."""
+    from ingest.embeddings import prepare_query_embeddings, query_export_pending
+
+    if query_export_pending(settings):
+        print(QUERY_EXPORT_NOTICE, file=sys.stderr)
+        prepare_query_embeddings(settings)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
@@ -99,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     finally:
         close()
+    prepare_question_encoder(settings)
     summary = totals(outcomes)
     if args.json:
         print(

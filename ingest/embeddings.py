@@ -6,6 +6,12 @@ name or folder works through ``REPORTS_EMBEDDING_MODEL``; its own prompts config
 the query / passage prefixes (e5: ``query: `` / ``passage: ``; ruri has its own).
 ``REPORTS_EMBEDDING_BACKEND`` picks full-precision torch (default) or ``onnx``: the same model
 exported once to int8 ONNX Runtime, about 2.5x faster (``ingest.fast_encoder``).
+
+Questions are embedded by ``REPORTS_QUERY_BACKEND`` (``onnx`` by default) over the same model,
+whatever embedded the documents: a process that only answers questions then never imports
+torch (measured: same answers and recall on the development questions against chunks
+embedded by torch, bench/RESULTS.md "Cold ask"). The export is built once per model, by
+``python -m ingest`` (``prepare_query_embeddings``) or else by the first question.
 """
 
 from __future__ import annotations
@@ -124,16 +130,76 @@ def similar_length_batches(texts: list[str], batch_size: int) -> list[list[int]]
 def load_embeddings(settings: Settings) -> Embeddings:
     """The configured embeddings: ``SentenceTransformerEmbeddings`` (torch, full precision)
     or ``fast_encoder.OnnxEmbeddings`` (onnx, int8); each model loads once per process."""
-    if settings.embedding_backend not in BACKENDS:
-        raise EmbeddingModelError(
-            f"REPORTS_EMBEDDING_BACKEND={settings.embedding_backend!r} is not supported; "
-            f"use one of {', '.join(BACKENDS)}"
-        )
+    _check_backend(settings.embedding_backend, "REPORTS_EMBEDDING_BACKEND")
     path = resolve_model_path(settings)
     if settings.embedding_backend == "onnx":
         return _load_onnx_embeddings(path, settings)
     model = _load_model(path, settings.embedding_backend, settings)
     return SentenceTransformerEmbeddings(model, batch_size=settings.embedding_batch_size)
+
+
+def load_query_embeddings(settings: Settings) -> Embeddings:
+    """The embeddings that encode questions: the configured model run by
+    ``REPORTS_QUERY_BACKEND``. The int8 export is made on first use if ``python -m ingest``
+    has not made it (about a minute, once per model); a model the fast backend cannot run
+    falls back, with a warning, to the documents' backend."""
+    _check_backend(settings.query_backend, "REPORTS_QUERY_BACKEND")
+    if settings.query_backend == settings.embedding_backend:
+        return load_embeddings(settings)
+    try:
+        return load_embeddings(settings.with_(embedding_backend=settings.query_backend))
+    except EmbeddingModelError as exc:
+        if settings.query_backend != "onnx":
+            raise
+        log.warning(
+            "%s; questions are embedded with the %s backend instead",
+            exc,
+            settings.embedding_backend,
+        )
+        return load_embeddings(settings)
+
+
+def query_export_pending(settings: Settings) -> bool:
+    """True when the question encoder must be exported before it can answer (about a
+    minute with torch, once per model): the caller may say so first."""
+    if settings.query_backend != "onnx":
+        return False
+    from ingest import fast_encoder
+
+    source = Path(resolve_model_path(settings))
+    if not source.is_dir():
+        return False  # a hub name: _local_model_folder decides
+    return not fast_encoder.is_exported(
+        fast_encoder.export_folder(Path(settings.cache_dir), source), source
+    )
+
+
+def prepare_query_embeddings(settings: Settings) -> bool:
+    """Build the question encoder's int8 export now if it is missing (``python -m ingest``
+    calls this, so the first question does not pay it); True if it was built. A model the
+    fast backend cannot run is left to ``load_query_embeddings``'s fallback."""
+    if not query_export_pending(settings):
+        return False
+    from ingest import fast_encoder
+
+    source = _local_model_folder(resolve_model_path(settings))
+    try:
+        fast_encoder.ensure_export(
+            source,
+            fast_encoder.export_folder(Path(settings.cache_dir), source),
+            lock_timeout=settings.lock_timeout,
+        )
+    except fast_encoder.ExportError as exc:
+        log.warning("REPORTS_QUERY_BACKEND=onnx: %s", exc)
+        return False
+    return True
+
+
+def _check_backend(backend: str, variable: str) -> None:
+    if backend not in BACKENDS:
+        raise EmbeddingModelError(
+            f"{variable}={backend!r} is not supported; use one of {', '.join(BACKENDS)}"
+        )
 
 
 def _load_onnx_embeddings(path: str, settings: Settings) -> Embeddings:

@@ -29,7 +29,6 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.indexing import index as langchain_index
 
 from ingest import store
 from ingest.catalog import Catalog, ReportInfo, now_iso, writing
@@ -526,6 +525,10 @@ class Ingestor:
 
     # -- a window of files: one embedding and Chroma write, then one commit per file ------
     def _write_window(self, window: Sequence[Pending]) -> list[FileOutcome]:
+        # Imported here: LangChain's indexing API brings its vector stores and Runnables,
+        # which `python -m assistant ask` (it imports this module for ingest_running) skips.
+        from langchain_core.indexing import index as langchain_index
+
         manager = store.record_manager(self.settings)
         old_ids = {p.source: set(manager.list_keys(group_ids=[p.source])) for p in window}
         try:
@@ -739,7 +742,14 @@ class Ingestor:
 def ensure_corpus_indexed(
     ingestor: Ingestor, *, say: Callable[[str], None] = print
 ) -> list[FileOutcome]:
-    """First start: index ``corpus_dir`` when the index holds no report yet, saying so."""
+    """First start: index ``corpus_dir`` when the index holds no report yet, saying so, and
+    build the question encoder's int8 export if it is missing (once per model, about a
+    minute), so the first question does not pay it."""
+    from ingest.embeddings import prepare_query_embeddings, query_export_pending
+
+    if query_export_pending(ingestor.settings):
+        say("質問用の埋め込みモデルを準備しています（初回のみ、1分ほどかかります）…")
+        prepare_query_embeddings(ingestor.settings)
     corpus = ingestor.settings.corpus_dir
     if ingestor.list_reports():
         return []

@@ -27,6 +27,11 @@ class Settings:
     collection: str = "reports"
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_backend: str = "torch"  # "torch" (full precision) or "onnx" (quantized, faster)
+    # What embeds questions: "onnx" (the int8 export of the same model, no torch import: a
+    # cold `ask` starts in about a second instead of 14) or "torch". Measured on the 173
+    # development questions against chunks embedded by torch: the same answers and recall
+    # (bench/RESULTS.md, "Cold ask"). Documents always use embedding_backend.
+    query_backend: str = "onnx"
     embedding_batch_size: int = 32
     model_dir: Path | None = None  # converted models; default <data_dir>/models
     corpus_dir: Path = Path("corpus")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import chromadb
@@ -15,12 +16,15 @@ import httpx
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
-from langchain_chroma import Chroma
-from langchain_classic.indexes import SQLRecordManager
 from langchain_core.embeddings import Embeddings
-from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where they are used: only writing needs them, and together they cost a
+    # cold `ask` about 0.7 s of imports (SQLAlchemy, LangChain's indexing chains).
+    from langchain_chroma import Chroma
+    from langchain_classic.indexes import SQLRecordManager
 
 COLLECTION_CONFIGURATION = {"hnsw": {"space": "cosine"}}
 
@@ -29,10 +33,18 @@ class StoreUnavailable(RuntimeError):
     """The Chroma server cannot be reached (or the embedded store cannot be opened)."""
 
 
-# What a failed index write raises, as opposed to a bug: a full or read-only disk (OSError,
-# SQLite and SQLAlchemy errors from the catalog), Chroma refusing the write (embedded Chroma
-# reports a full disk as an InternalError), or a server that went away (httpx errors).
-WRITE_ERRORS = (OSError, sqlite3.Error, SQLAlchemyError, ChromaError, httpx.HTTPError)
+def __getattr__(name: str):
+    """``WRITE_ERRORS``: what a failed index write raises, as opposed to a bug: a full or
+    read-only disk (OSError, SQLite and SQLAlchemy errors from the catalog), Chroma refusing
+    the write (embedded Chroma reports a full disk as an InternalError), or a server that
+    went away (httpx errors). Made on first use, so only writers import SQLAlchemy."""
+    if name == "WRITE_ERRORS":
+        from sqlalchemy.exc import SQLAlchemyError
+
+        errors = (OSError, sqlite3.Error, SQLAlchemyError, ChromaError, httpx.HTTPError)
+        globals()[name] = errors
+        return errors
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @lru_cache(maxsize=8)
@@ -119,6 +131,8 @@ def reopen_collection(settings: Settings) -> chromadb.Collection:
 
 def vector_store(settings: Settings, embeddings: Embeddings) -> Chroma:
     """LangChain's view of the same collection, for the indexing API."""
+    from langchain_chroma import Chroma
+
     return Chroma(
         client=chroma_client(settings),
         collection_name=settings.collection,
@@ -128,6 +142,8 @@ def vector_store(settings: Settings, embeddings: Embeddings) -> Chroma:
 
 
 def record_manager(settings: Settings) -> SQLRecordManager:
+    from langchain_classic.indexes import SQLRecordManager
+
     settings.catalog_path.parent.mkdir(parents=True, exist_ok=True)
     manager = SQLRecordManager(
         f"chroma/{settings.collection}",

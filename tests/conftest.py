@@ -49,9 +49,12 @@ def settings(tmp_path, model_dir):
 
 @pytest.fixture(scope="session")
 def embeddings(model_dir):
-    from ingest.embeddings import load_embeddings
+    """The documents' model; the questions' int8 export is built beside it here, as
+    ``python -m ingest`` builds it, so CLI and app tests find it ready (once per machine)."""
+    from ingest.embeddings import load_embeddings, prepare_query_embeddings
     from ingest.settings import Settings
 
+    prepare_query_embeddings(Settings(model_dir=model_dir))
     return load_embeddings(Settings(model_dir=model_dir))
 
 

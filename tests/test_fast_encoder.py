@@ -94,6 +94,47 @@ def test_tokenization_matches_the_full_precision_model(fast_embeddings, embeddin
     assert mismatched == []
 
 
+def question_texts() -> list[str]:
+    files = [REPO / "corpus" / "questions.jsonl", REPO / "tests" / "fixtures" / "questions.jsonl"]
+    lines = [line for f in files for line in f.read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line)["question"] for line in lines if line.strip()]
+
+
+def test_questions_get_the_whole_tokenizers_ids_from_the_short_one(fast_embeddings):
+    """A cold ``ask`` loads the short tokenizer (27,324 pieces) instead of the whole one
+    (250,002, a second to load); for every text it takes, the ids are the whole one's."""
+    encoder = fast_embeddings.encoder
+    texts = ["query: " + q for q in question_texts()]
+    texts += ["query: " + line for line in SEED_REPORT.read_text(encoding="utf-8").splitlines()]
+    fitting = [text for text in texts if encoder.fits_short(text)]
+    assert len(fitting) >= 0.8 * len(texts)
+    short = encoder.short_tokenizer.encode_batch(fitting)
+    whole = encoder.tokenizer.encode_batch(fitting)
+    mismatched = [
+        text
+        for text, a, b in zip(fitting, short, whole, strict=True)
+        if encoder.short_ids[a.ids].tolist() != b.ids
+    ]
+    assert mismatched == []
+
+
+def test_most_questions_never_load_the_whole_tokenizer(model_dir, fast_embeddings):
+    fresh = fast.OnnxEncoder(fast_embeddings.encoder.folder)
+    questions = question_texts()
+    fresh.encode(questions[:20], prompt="query: ")
+    assert fresh._tokenizer is None
+    assert sum(fresh.fits_short("query: " + q) for q in questions) >= 0.95 * len(questions)
+
+
+@pytest.mark.parametrize(
+    "text", ["Genève州との協定は？", "e-mailの宛先", "<mask>と<s>", "協定\u00e9"]
+)
+def test_a_text_the_short_tokenizer_cannot_hold_goes_to_the_whole_one(fast_embeddings, text):
+    encoder = fast_embeddings.encoder
+    assert not encoder.fits_short("query: " + text)
+    assert encoder.token_ids(["query: " + text]) == [encoder.tokenizer.encode("query: " + text).ids]
+
+
 def test_long_passages_are_truncated_to_the_model_window(fast_embeddings):
     encoder = fast_embeddings.encoder
     assert encoder.config.max_length == 512
@@ -246,7 +287,14 @@ def _rewrite(path: Path, data: bytes) -> None:
 def test_tiny_export_is_complete_and_verified(tiny_export, tiny_model):
     assert fast.is_exported(tiny_export, tiny_model)
     assert sorted(p.name for p in tiny_export.iterdir()) == sorted(
-        [fast.MARKER, fast.ONNX_FILE, fast.TOKENIZER_FILE, fast.CONFIG_FILE]
+        [
+            fast.MARKER,
+            fast.ONNX_FILE,
+            fast.TOKENIZER_FILE,
+            fast.CONFIG_FILE,
+            fast.SHORT_TOKENIZER_FILE,
+            fast.SHORT_IDS_FILE,
+        ]
     )
     config = json.loads((tiny_export / fast.CONFIG_FILE).read_text(encoding="utf-8"))
     assert config["dimension"] == 32 and config["prompts"]["query"] == "query: "

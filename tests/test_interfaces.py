@@ -7,7 +7,7 @@ import pytest
 
 from assistant.interfaces import Encoder, Reader, Retriever, load_reader
 from assistant.reader import LearnedReader
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridSearch
 from assistant.service import Assistant
 from ingest.settings import Settings
 from tests.support.readers import LeadSentenceReader
@@ -21,7 +21,7 @@ def test_the_default_reader_is_the_learned_one():
 
 def test_the_parts_in_use_satisfy_the_protocols(evaluation_assistant):
     assert isinstance(evaluation_assistant.embeddings, Encoder)
-    assert isinstance(evaluation_assistant.retriever, HybridRetriever)
+    assert isinstance(evaluation_assistant.retriever, HybridSearch)
     assert isinstance(evaluation_assistant.retriever, Retriever)
     assert isinstance(evaluation_assistant.reader, Reader)
 

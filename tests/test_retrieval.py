@@ -11,8 +11,9 @@ import pytest
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
+from assistant.langchain_retriever import HybridRetriever
 from assistant.retrieval import (
-    HybridRetriever,
+    HybridSearch,
     fuse_rankings,
     reciprocal_rank_fusion,
     report_prior_ranking,
@@ -318,7 +319,7 @@ def followed(tmp_path, keyword_index):
     add_to_chroma(collection, LYON, VECTORS[LYON.chunk_id])
     keyword_index.replace_source("lyon.txt", [LYON])
     assert collection.get(ids=[LYON.chunk_id], include=["embeddings"])["ids"]  # loaded
-    retriever = HybridRetriever(
+    retriever = HybridSearch(
         collection=collection,
         reopen_collection=open_collection,
         keyword_index=keyword_index,
@@ -357,3 +358,20 @@ def test_a_commit_during_a_search_is_met_by_one_reopen(followed, keyword_index):
     commit_elsewhere(open_collection, keyword_index, [BAVARIA])
     similarity = retriever._similarities([1.0, 0.0, 0.0], [BAVARIA.chunk_id])
     assert similarity[BAVARIA.chunk_id] == pytest.approx(0.8)
+
+
+def test_the_plain_search_finds_what_the_langchain_retriever_finds(retriever):
+    """The assistant uses ``HybridSearch`` (no LangChain Runnables to import on a cold
+    ``ask``); the LangChain retriever is the same search behind ``invoke``."""
+    plain = HybridSearch(
+        collection=retriever.collection,
+        keyword_index=retriever.keyword_index,
+        embeddings=retriever.embeddings,
+        k=retriever.k,
+    )
+    passages, vector = plain.search_with_vector(QUERY)
+    assert passages == retriever.search(QUERY)
+    assert vector == [1.0, 0.0, 0.0]
+    assert ids(plain.named_passages(["リヨン"], 5, vector)) == [LYON.chunk_id]
+    assert set(plain.timings) == {"dense", "keyword", "fusion", "total"}
+    assert [d.metadata["chunk_id"] for d in retriever.invoke(QUERY)] == ids(passages)

@@ -177,7 +177,8 @@ def _compare(assistant, questions: list[Question], args) -> int:
     if not assistant.settings.llm_enabled:
         print("error: --compare needs an LLM server: set REPORTS_LLM_URL", file=sys.stderr)
         return EXIT_BAD_INPUT
-    make = assistants_by_mode(assistant.settings, assistant.embeddings)
+    # the modes answer like `evaluate` and `ask`: with the question encoder
+    make = assistants_by_mode(assistant.settings, assistant.query_embeddings)
     results = compare_modes(make, questions, list(LLM_MODES), k=args.k, progress=_print_progress)
     if args.json:
         payload = {

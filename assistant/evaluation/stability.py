@@ -138,6 +138,7 @@ def measure(assistant, questions: Sequence[Question], added_paths: Sequence) -> 
         wider = Assistant(
             settings.with_(data_dir=copy, model_dir=settings.cache_dir.resolve()),
             embeddings=assistant.embeddings,
+            query_embeddings=assistant.query_embeddings,  # the same answers before and after
         )
         outcomes = Ingestor(wider.settings, embeddings=wider.embeddings).ingest_paths(
             list(added_paths)
