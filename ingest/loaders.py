@@ -1,9 +1,9 @@
 """Read one report file (text, Markdown, PDF, Word, HTML) into a ``LoadedReport``.
 
 Loaders only extract: they keep the text as the file holds it (newlines normalised to
-``\\n``) and leave every repair to ``ingest.repair``. Every bad input becomes one
-``IngestError`` whose Japanese message names the file and says what the user can do; no
-library exception escapes.
+``\\n``, characters to one spelling by ``ingest.characters``) and leave every repair to
+``ingest.repair``. Every bad input becomes one ``IngestError`` whose Japanese message names
+the file and says what the user can do; no library exception escapes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import stat
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ingest.characters import normalise_characters, normalise_pages
 from ingest.records import IngestError, LoadedReport, PageSpan
 
 SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".pdf", ".docx", ".html", ".htm"})
@@ -58,16 +59,23 @@ def load_report(path: Path, *, source: str | None = None, max_bytes: int) -> Loa
         raise IngestError(_unsupported_message(source, extension))
     data = _read_bytes(path, source, size, max_bytes)
     metadata = _read_sidecar(path, source)
-    extracted = _EXTRACTORS[extension](data, source)
+    extracted = _normalised(_EXTRACTORS[extension](data, source))
     return LoadedReport(
         source=source,
         path=os.path.abspath(path),
         text=extracted.text,
-        title=_choose_title(metadata, extracted),
+        title=normalise_characters(_choose_title(metadata, extracted)),
         pages=extracted.pages,
         encoding=extracted.encoding,
         metadata=metadata,
     )
+
+
+def _normalised(extracted: _Extracted) -> _Extracted:
+    """The one place every format's text gets its characters' one spelling (before repair,
+    so what is stored, indexed, embedded and quoted agrees)."""
+    text, pages = normalise_pages(extracted.text, extracted.pages)
+    return replace(extracted, text=text, pages=pages, title=normalise_characters(extracted.title))
 
 
 # --- the file itself -------------------------------------------------------------------

@@ -295,6 +295,33 @@ def test_pdf_restricted_only_by_an_owner_password_loads(tmp_path):
     assert "ジュネーブ州産業振興機構" in load(path).text
 
 
+def test_pdf_radicals_and_letter_spacing_are_normalised_and_pages_still_fit(tmp_path):
+    pages = [
+        ["⻲⼭市とリヨン第三⼤学の協定", "さ い た ま 市 は 令 和 6 年 に 参 加"],
+        ["6⽉14⽇に協定調印式を⾏いました。"],
+    ]
+    path = make_pdf(tmp_path / "radicals.pdf", pages, title="⻲⼭市の報告")
+
+    report = load(path)
+
+    assert "亀山市とリヨン第三大学の協定" in report.text
+    assert "さいたま市は令和6年に参加" in report.text
+    assert report.title == "亀山市の報告"
+    second = report.text[report.pages[1].start : report.pages[1].end]
+    assert "6月14日に協定調印式を行いました。" in second
+    assert not any(0x2E80 <= ord(ch) <= 0x2FDF for ch in report.text)
+
+
+def test_text_report_with_radicals_is_loaded_with_unified_kanji(tmp_path):
+    path = tmp_path / "memo.txt"
+    path.write_text("⻲⼭市の訪問\n市内企業6社の代表者が参加しました。\n", encoding="utf-8")
+
+    report = load(path)
+
+    assert report.text == "亀山市の訪問\n市内企業6社の代表者が参加しました。\n"
+    assert report.title == "亀山市の訪問"
+
+
 # --- Word ---------------------------------------------------------------------------------
 
 
