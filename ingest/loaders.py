@@ -235,7 +235,7 @@ def _read_sidecar(path: Path, source: str) -> dict:
 
 # Titles that authoring tools write by default say nothing about the report.
 _PLACEHOLDER_TITLE = re.compile(
-    r"^(untitled|無題|タイトルなし|microsoft (word|powerpoint) - .*)$|\.(docx?|pdf|txt|rtf|jtd|pptx?)$",
+    r"^(untitled|無題|タイトルなし|microsoft (word|powerpoint) - .*)$|\.(docx?|pdf|txt|rtf|jtd|pptx?|xlsx?)$",
     re.IGNORECASE,
 )
 

@@ -37,7 +37,8 @@ def extract_presentation(data: bytes, source: str, heading_mark: str) -> tuple[l
 
     try:
         presentation = pptx.Presentation(io.BytesIO(data))
-        title = presentation.core_properties.title or ""
+        # Without a document title, the first slide's title names the deck.
+        title = presentation.core_properties.title or _title_of(presentation.slides)
         slides = [
             list(_slide_lines(slide, number, heading_mark))
             for number, slide in enumerate(presentation.slides, start=1)
@@ -57,9 +58,18 @@ def _has_text(lines: list[str], number: int, heading_mark: str) -> bool:
     return len(lines) > 1 or lines[0] != f"{heading_mark}スライド{number}"
 
 
+def _title_of(slides) -> str:
+    return _slide_title(slides[0]) if len(slides) else ""
+
+
+def _slide_title(slide) -> str:
+    shape = slide.shapes.title
+    return one_line(shape.text_frame.text) if shape is not None else ""
+
+
 def _slide_lines(slide, number: int, heading_mark: str) -> Iterator[str]:
     title_shape = slide.shapes.title
-    title = one_line(title_shape.text_frame.text) if title_shape is not None else ""
+    title = _slide_title(slide)
     heading = f"スライド{number}：{title}" if title else f"スライド{number}"
     yield heading_mark + heading[:SLIDE_HEADING_MAX_CHARS]
     for shape in _in_reading_order(slide.shapes):

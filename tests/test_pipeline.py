@@ -587,3 +587,42 @@ def test_no_radical_character_is_stored_from_a_report_that_has_them(settings, tm
     joined = "\n".join(stored)
     assert "令和5年6月14日、亀山市とリヨン第三大学との間で学術交流協定を締結しました。" in joined
     assert "さいたま市の視察団も同行しました。" in joined
+
+
+# --- Excel and PowerPoint: a fact in a cell or on a slide is stored with its sheet or slide --
+
+
+def test_a_fact_in_a_cell_or_on_a_slide_is_stored_with_its_sheet_or_slide(
+    settings, tmp_path, counting
+):
+    from tests.test_excel import make_workbook
+    from tests.test_powerpoint import make_deck
+
+    folder = tmp_path / "office"
+    folder.mkdir()
+    make_workbook(folder / "lyon_mission.xlsx")
+    make_deck(folder / "lyon_slides.pptx")
+
+    outcomes = Ingestor(settings, embeddings=counting).ingest_paths([folder])
+
+    assert {o.outcome for o in outcomes} == {Outcome.ADDED}
+    chunks = KeywordIndex(settings.catalog_path).all_chunks()
+    cell = next(c for c in chunks if "行程：協定調印式／場所：リヨン第三大学" in c.text)
+    assert (cell.source, cell.section) == ("lyon_mission.xlsx", "視察日程")
+    assert "日付：6月14日" in cell.text
+    budget = next(c for c in chunks if "費目：旅費／金額：1,200,000" in c.text)
+    assert budget.section == "予算"
+    slide = next(c for c in chunks if "日付：6月14日／行程：協定調印式" in c.text and c.page)
+    assert (slide.source, slide.section, slide.page) == (
+        "lyon_slides.pptx",
+        "スライド3：視察日程",
+        3,
+    )
+    notes = next(c for c in chunks if "参加者は合計18名でした。" in c.text)
+    assert (notes.section, notes.page) == ("スライド2：訪問団", 2)
+    # The sheet and the slide are part of what is embedded and searched.
+    documents = store.open_collection(settings).get(include=["documents"])["documents"]
+    assert any(d.startswith("亀山市リヨン訪問団の記録 / 視察日程\n") for d in documents)
+    index = KeywordIndex(settings.catalog_path)
+    [(best, _score)] = index.search("協定調印式 リヨン第三大学", k=1)
+    assert index.get([best])[0].source == "lyon_mission.xlsx"
