@@ -53,6 +53,8 @@ PIPELINE_VERSION = "2"
 HEADER_CHARS = "header_chars"
 # Files that live beside reports but are not reports (question sets, metadata sidecars).
 IGNORED_SUFFIXES = (".meta.json", ".jsonl")
+# Word, Excel and PowerPoint leave "~$<name>" beside a file while it is open (who has it).
+OFFICE_OWNER_PREFIX = "~$"
 Progress = Callable[[int, int, str], None]
 
 
@@ -125,7 +127,7 @@ def _walk(root: Path) -> Iterator[Candidate | FileOutcome]:
         yield from _folder_failures(root, errors)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith(".") or name.endswith(IGNORED_SUFFIXES):
+            if name.startswith((".", OFFICE_OWNER_PREFIX)) or name.endswith(IGNORED_SUFFIXES):
                 continue
             path = Path(dirpath) / name
             yield Candidate(path, path.relative_to(root).as_posix())

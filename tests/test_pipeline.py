@@ -602,11 +602,16 @@ def test_a_fact_in_a_cell_or_on_a_slide_is_stored_with_its_sheet_or_slide(
     folder.mkdir()
     make_workbook(folder / "lyon_mission.xlsx")
     make_deck(folder / "lyon_slides.pptx")
+    # What Excel leaves beside a workbook while someone has it open: not a report.
+    (folder / "~$lyon_mission.xlsx").write_bytes(b"\x0ckameyama" + bytes(150))
 
     outcomes = Ingestor(settings, embeddings=counting).ingest_paths([folder])
 
-    assert {o.outcome for o in outcomes} == {Outcome.ADDED}
-    chunks = KeywordIndex(settings.catalog_path).all_chunks()
+    assert {o.source: o.outcome for o in outcomes} == {
+        "lyon_mission.xlsx": Outcome.ADDED,
+        "lyon_slides.pptx": Outcome.ADDED,
+    }
+    chunks = list(KeywordIndex(settings.catalog_path).all_chunks())
     cell = next(c for c in chunks if "行程：協定調印式／場所：リヨン第三大学" in c.text)
     assert (cell.source, cell.section) == ("lyon_mission.xlsx", "視察日程")
     assert "日付：6月14日" in cell.text
