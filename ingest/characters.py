@@ -32,6 +32,8 @@ _SPACED_RUN = re.compile(
     rf"(?P<before>(?<=\S){_GAP})?(?<!\S)(?P<run>(?:(?:\S|[0-9]+){_GAP}){{2,}}(?:\S|[0-9]+))"
     rf"(?!\S)(?P<after>{_GAP}(?=\S))?"
 )
+# Two spaced single characters: the cheap test that lets most lines skip the full pattern.
+_MAYBE_SPACED = re.compile(rf"(?<!\S)\S{_GAP}\S(?!\S)")
 MIN_WIDE_IN_RUN = 3  # fewer wide characters: Latin initials or numbers ("A B C", "1 2 3")
 
 
@@ -66,7 +68,9 @@ def join_letter_spacing(text: str) -> str:
     words of more than one character (「秋山 晴美」).
     """
 
-    return "\n".join(_join_runs(line) for line in text.split("\n"))
+    return "\n".join(
+        _join_runs(line) if _MAYBE_SPACED.search(line) else line for line in text.split("\n")
+    )
 
 
 def _join_runs(line: str) -> str:
