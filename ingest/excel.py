@@ -64,6 +64,8 @@ def _workbook_lines(workbook, source: str, heading_mark: str) -> Iterator[str]:
     for sheet in workbook.worksheets:
         if sheet.sheet_state != "visible":
             continue
+        # Some tools write a wrong <dimension> (often "A1"); read-only mode would trust it.
+        sheet.reset_dimensions()
         rows = []
         for row in sheet.iter_rows():
             texts = [_cell_text(cell) for cell in row]

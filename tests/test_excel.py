@@ -174,3 +174,19 @@ def test_a_workbook_unpacking_to_too_much_is_refused(tmp_path, monkeypatch):
     message = load_error(make_workbook(tmp_path / "bomb.xlsx"))
 
     assert message.startswith("bomb.xlsx: ") and "大きすぎます" in message
+
+
+def test_a_sheet_whose_stated_size_is_wrong_is_read_whole(tmp_path):
+    import re
+    import zipfile
+
+    source = make_workbook(tmp_path / "made.xlsx")
+    path = tmp_path / "wrong_size.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w") as copy:
+        for member in original.infolist():
+            data = original.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', data)
+            copy.writestr(member, data)
+
+    assert "日付：令和5年6月16日／行程：帰国" in load(path).text
