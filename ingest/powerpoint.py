@@ -75,11 +75,26 @@ def _slide_lines(slide, number: int, heading_mark: str) -> Iterator[str]:
     for shape in _in_reading_order(slide.shapes):
         if title_shape is not None and shape.shape_id == title_shape.shape_id:
             continue
+        if _is_furniture(shape):
+            continue
         yield from _shape_lines(shape)
     if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
         for paragraph in slide.notes_slide.notes_text_frame.paragraphs:
             if text := one_line(paragraph.text):
                 yield NOTES_LABEL + text
+
+
+def _is_furniture(shape) -> bool:
+    """The footer, date and slide number PowerPoint repeats on every slide."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    if not shape.is_placeholder:
+        return False
+    return shape.placeholder_format.type in (
+        PP_PLACEHOLDER.FOOTER,
+        PP_PLACEHOLDER.DATE,
+        PP_PLACEHOLDER.SLIDE_NUMBER,
+    )
 
 
 def _in_reading_order(shapes) -> list:

@@ -78,12 +78,14 @@ def repair(report: LoadedReport) -> RepairedReport:
     raw_lines = _split_lines(report.text)
     if _is_markdown(report):
         raw_lines = _unmark_markdown_lines(raw_lines)
-    page_numbers = _page_number_indexes(raw_lines)
-    running_titles = _running_title_indexes(raw_lines, pages)
+    structured = _lines_are_paragraphs(report)
+    # Word, Excel and PowerPoint files carry no printed page furniture in their text (their
+    # footers and slide numbers are not read): a slide's line repeated on every slide, or a
+    # cell holding only a number, is content.
+    page_numbers = set() if structured else _page_number_indexes(raw_lines)
+    running_titles = set() if structured else _running_title_indexes(raw_lines, pages)
     lines = _text_lines(raw_lines, page_numbers | running_titles)
-    layout = _Layout.measure(
-        lines, markdown=_is_markdown(report), lines_are_paragraphs=_lines_are_paragraphs(report)
-    )
+    layout = _Layout.measure(lines, markdown=_is_markdown(report), lines_are_paragraphs=structured)
     lines = _reassemble_columns(lines, layout)
     paragraphs = _join_lines(lines, layout)
     paragraphs.extend(_running_title_paragraphs(raw_lines, running_titles))
@@ -989,6 +991,8 @@ def _remap_pages(
             if number is None or (runs and runs[-1][0] == number):
                 continue
             runs.append([number, start + offset if runs else 0])
+    if not runs:  # every line was furniture
+        return ()
     bounds = [start for _, start in runs[1:]] + [length]
     return tuple(
         PageSpan(number, start, end) for (number, start), end in zip(runs, bounds, strict=True)

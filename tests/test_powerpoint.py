@@ -151,3 +151,61 @@ def test_a_workbook_renamed_to_pptx_is_corrupt(tmp_path):
     message = load_error(path)
 
     assert message.startswith("renamed.pptx: ") and "開けません" in message
+
+
+def test_untitled_slides_alike_keep_their_sections_and_footers_are_left_out(tmp_path):
+    import pptx
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    for number in range(1, 5):
+        slide = deck.slides.add_slide(deck.slide_layouts[6])
+        box = slide.shapes.add_textbox(Inches(1), Inches(1), Inches(6), Inches(1))
+        box.text_frame.text = f"第{number}回の協議を行いました。"
+    with_footer = deck.slides.add_slide(deck.slide_layouts[1])  # its layout has a footer
+    with_footer.shapes.title.text = "まとめ"
+    with_footer.placeholders[1].text = "協議は4回でした。"
+    footer = with_footer.shapes.add_textbox(Inches(1), Inches(7), Inches(3), Inches(0.3))
+    footer.text_frame.text = "亀山市国際交流課"
+    path = tmp_path / "talks.pptx"
+    deck.save(path)
+
+    repaired = repair(load(path))
+
+    assert [name for _, name in repaired.sections] == [
+        "スライド1",
+        "スライド2",
+        "スライド3",
+        "スライド4",
+        "スライド5：まとめ",
+    ]
+    assert repaired.page_at(repaired.text.index("第3回の協議")) == 3
+    # A text box the author drew is content, wherever it sits.
+    assert "亀山市国際交流課" in repaired.text
+
+
+def test_footer_date_and_slide_number_placeholders_are_not_read(tmp_path):
+    import copy
+
+    import pptx
+
+    deck = pptx.Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "訪問団"
+    slide.placeholders[1].text = "市内企業6社の代表者が参加"
+    layout_furniture = [
+        shape
+        for shape in deck.slide_layouts[1].placeholders
+        if shape.placeholder_format.type in (13, 15, 16)  # slide number, footer, date
+    ]
+    assert layout_furniture
+    for shape in layout_furniture:
+        element = copy.deepcopy(shape._element)
+        slide.shapes._spTree.append(element)
+    for shape in slide.placeholders:
+        if shape.placeholder_format.type in (13, 15, 16):
+            shape.text_frame.text = "フッター：国際交流課 3"
+    path = tmp_path / "footer.pptx"
+    deck.save(path)
+
+    assert "フッター" not in load(path).text
