@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import warnings
 from collections.abc import Iterator, Sequence
 
 from ingest.office import (
@@ -39,19 +40,23 @@ def extract_workbook(data: bytes, source: str, heading_mark: str) -> tuple[str, 
     check_package(data, source, EXCEL)
     import openpyxl
 
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl, zipfile and lxml each raise their own errors
-        raise IngestError(corrupt_message(source, EXCEL)) from exc
-    try:
-        title = workbook.properties.title or ""
-        lines = list(_workbook_lines(workbook, source, heading_mark))
-    except IngestError:
-        raise
-    except Exception as exc:  # a damaged sheet part shows only when it is read
-        raise IngestError(corrupt_message(source, EXCEL)) from exc
-    finally:
-        workbook.close()
+    # openpyxl warns in English about parts it skips (data validation, conditional formats);
+    # they do not touch the cell values read here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl, zipfile and lxml each raise their own errors
+            raise IngestError(corrupt_message(source, EXCEL)) from exc
+        try:
+            title = workbook.properties.title or ""
+            lines = list(_workbook_lines(workbook, source, heading_mark))
+        except IngestError:
+            raise
+        except Exception as exc:  # a damaged sheet part shows only when it is read
+            raise IngestError(corrupt_message(source, EXCEL)) from exc
+        finally:
+            workbook.close()
     if not lines:
         raise IngestError(
             f"{source}: どのシートにも値の入ったセルがありません。内容のあるブックを追加してください。"
