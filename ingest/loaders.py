@@ -1,9 +1,10 @@
-"""Read one report file (text, Markdown, PDF, Word, HTML) into a ``LoadedReport``.
+"""Read one report file (text, Markdown, PDF, Word, HTML, Excel, PowerPoint) into a
+``LoadedReport``.
 
 Loaders only extract: they keep the text as the file holds it (newlines normalised to
-``\\n``) and leave every repair to ``ingest.repair``. Every bad input becomes one
-``IngestError`` whose Japanese message names the file and says what the user can do; no
-library exception escapes.
+``\\n``, characters to one spelling by ``ingest.characters``) and leave every repair to
+``ingest.repair``. Every bad input becomes one ``IngestError`` whose Japanese message names
+the file and says what the user can do; no library exception escapes.
 """
 
 from __future__ import annotations
@@ -19,12 +20,31 @@ import stat
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ingest import office
+from ingest.characters import normalise_characters, normalise_pages
 from ingest.records import IngestError, LoadedReport, PageSpan
 
-SUPPORTED_EXTENSIONS = frozenset({".txt", ".md", ".pdf", ".docx", ".html", ".htm"})
+SUPPORTED_EXTENSIONS = frozenset(
+    {".txt", ".md", ".pdf", ".docx", ".html", ".htm", ".xlsx", ".pptx"}
+)
+# How each format is extracted, one version per format: bump a format's version when its
+# extraction (or ingest.characters) changes what it gives, and the next `python -m ingest`
+# extracts again the reports of that format only (the catalog stores each report's version).
+# "2": radicals, compatibility ideographs and letter-spacing normalised (ingest.characters);
+# for .docx also table rows labelled with their headings and text boxes read.
+EXTRACTION_VERSIONS = {
+    ".txt": "2",
+    ".md": "2",
+    ".pdf": "2",
+    ".docx": "2",
+    ".html": "2",
+    ".htm": "2",
+    ".xlsx": "1",
+    ".pptx": "1",
+}
 SIDECAR_SUFFIX = ".meta.json"
 PAGE_SEPARATOR = "\n\n"
 HEADING_MARK = "■"  # ingest.repair reads lines starting with this as section headings
@@ -58,16 +78,34 @@ def load_report(path: Path, *, source: str | None = None, max_bytes: int) -> Loa
         raise IngestError(_unsupported_message(source, extension))
     data = _read_bytes(path, source, size, max_bytes)
     metadata = _read_sidecar(path, source)
-    extracted = _EXTRACTORS[extension](data, source)
+    extracted = _normalised(_EXTRACTORS[extension](data, source))
     return LoadedReport(
         source=source,
         path=os.path.abspath(path),
         text=extracted.text,
-        title=_choose_title(metadata, extracted),
+        title=normalise_characters(_choose_title(metadata, extracted)),
         pages=extracted.pages,
         encoding=extracted.encoding,
         metadata=metadata,
     )
+
+
+def _normalised(extracted: _Extracted) -> _Extracted:
+    """The one place every format's text gets its characters' one spelling (before repair,
+    so what is stored, indexed, embedded and quoted agrees)."""
+    text, pages = normalise_pages(extracted.text, extracted.pages)
+    return replace(extracted, text=text, pages=pages, title=normalise_characters(extracted.title))
+
+
+def extraction_version(path: Path | str) -> str:
+    """How a file of this kind is extracted today, e.g. ``"pdf:2"`` ("" if unsupported)."""
+    extension = Path(path).suffix.lower()
+    version = EXTRACTION_VERSIONS.get(extension)
+    return f"{extension.lstrip('.')}:{version}" if version else ""
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
 # --- the file itself -------------------------------------------------------------------
@@ -167,7 +205,7 @@ def _no_text_message(source: str) -> str:
 
 def _read_sidecar(path: Path, source: str) -> dict:
     """The optional ``<file>.meta.json`` beside the report: {"title", "date", "publisher", ...}."""
-    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    sidecar = sidecar_path(path)
     fix = 'UTF-8 の JSON オブジェクト（例: {"title": "…", "date": "…"}）に直してください。'
     try:
         if not sidecar.is_file():
@@ -197,7 +235,7 @@ def _read_sidecar(path: Path, source: str) -> dict:
 
 # Titles that authoring tools write by default say nothing about the report.
 _PLACEHOLDER_TITLE = re.compile(
-    r"^(untitled|無題|タイトルなし|microsoft (word|powerpoint) - .*)$|\.(docx?|pdf|txt|rtf|jtd|pptx?)$",
+    r"^(untitled|無題|タイトルなし|microsoft (word|powerpoint) - .*)$|\.(docx?|pdf|txt|rtf|jtd|pptx?|xlsx?)$",
     re.IGNORECASE,
 )
 
@@ -633,15 +671,13 @@ _HEADING_STYLE_PREFIXES = ("heading", "見出し")
 def _extract_docx(data: bytes, source: str) -> _Extracted:
     import docx
 
+    office.check_package(data, source, office.WORD)
     try:
         document = docx.Document(io.BytesIO(data))
         lines = list(_docx_lines(document))
         title = document.core_properties.title or ""
     except Exception as exc:  # python-docx, zipfile and lxml each raise their own errors
-        raise IngestError(
-            f"{source}: Word 文書（.docx）として開けません。ファイルが壊れているか、古い .doc 形式"
-            "の可能性があります。Word で .docx 形式として保存し直してから追加してください。"
-        ) from exc
+        raise IngestError(office.corrupt_message(source, office.WORD)) from exc
     text = normalise_newlines("\n".join(lines))
     if not text.strip():
         raise IngestError(_no_text_message(source))
@@ -649,7 +685,7 @@ def _extract_docx(data: bytes, source: str) -> _Extracted:
 
 
 def _docx_lines(document) -> Iterator[str]:
-    """Body paragraphs and tables in document order; a table row becomes one tab-separated line."""
+    """Body paragraphs, their text boxes and tables in document order."""
     from docx.table import Table
 
     for block in document.iter_inner_content():
@@ -657,6 +693,7 @@ def _docx_lines(document) -> Iterator[str]:
             yield from _docx_table_lines(block)
         else:
             yield _docx_paragraph_line(block)
+            yield from _docx_text_box_lines(block)
 
 
 def _docx_paragraph_line(paragraph) -> str:
@@ -667,11 +704,36 @@ def _docx_paragraph_line(paragraph) -> str:
     return text
 
 
+# A text box is drawn twice in the file: as DrawingML (mc:Choice) and, for old Word, as VML
+# (mc:Fallback); python-docx reads neither. The DrawingML copy is read, once.
+_TEXT_BOX_PARAGRAPHS = ".//w:txbxContent[not(ancestor::*[local-name() = 'Fallback'])]/w:p"
+
+
+def _docx_text_box_lines(paragraph) -> Iterator[str]:
+    """The paragraphs of the text boxes anchored in ``paragraph``, after it."""
+    from docx.text.paragraph import Paragraph
+
+    for element in paragraph._p.xpath(_TEXT_BOX_PARAGRAPHS):
+        text = Paragraph(element, paragraph._parent).text
+        if text.strip():
+            yield text
+
+
 def _docx_table_lines(table) -> Iterator[str]:
-    for row in table.rows:
-        line = "\t".join(_docx_cell_text(cell) for cell in _distinct_cells(row))
+    """One line per row: labelled with the heading row (「日付：5月19日／訪問先：ミュンヘン」)
+    when the table has one (marked in Word as repeating on each page, or a first row of
+    short labels over three or more columns), else its cells tab-separated."""
+    rows = [(row, [_docx_cell_text(cell) for cell in _distinct_cells(row)]) for row in table.rows]
+    headings = rows[0][1] if len(rows) > 1 and _docx_heading_row(*rows[0]) else None
+    for _row, cells in rows[1:] if headings else rows:
+        line = office.labelled_row(headings, cells) if headings else "\t".join(cells)
         if line.strip():
             yield line
+
+
+def _docx_heading_row(row, cells: list[str]) -> bool:
+    marked = bool(row._tr.xpath("./w:trPr/w:tblHeader"))
+    return marked or (len(cells) >= 3 and office.looks_like_headings(cells))
 
 
 def _distinct_cells(row) -> list:
@@ -694,6 +756,7 @@ def _docx_cell_text(cell) -> str:
             parts.extend(_docx_table_lines(block))
         else:
             parts.append(block.text)
+            parts.extend(_docx_text_box_lines(block))
     return " ".join(part.strip() for part in parts if part.strip())
 
 
@@ -872,6 +935,24 @@ def _is_wide(char: str) -> bool:
     return bool(char) and unicodedata.east_asian_width(char) in ("W", "F")
 
 
+# --- Excel (.xlsx) and PowerPoint (.pptx): ingest.excel, ingest.powerpoint ---------------
+
+
+def _extract_xlsx(data: bytes, source: str) -> _Extracted:
+    from ingest.excel import extract_workbook
+
+    text, title = extract_workbook(data, source, HEADING_MARK)
+    return _Extracted(text=text, title=title)
+
+
+def _extract_pptx(data: bytes, source: str) -> _Extracted:
+    from ingest.powerpoint import extract_presentation
+
+    slides, title = extract_presentation(data, source, HEADING_MARK)
+    text, pages = _join_pages(slides)
+    return _Extracted(text=text, title=title, pages=pages)
+
+
 _EXTRACTORS: dict[str, Callable[[bytes, str], _Extracted]] = {
     ".txt": _extract_text,
     ".md": _extract_markdown,
@@ -879,4 +960,6 @@ _EXTRACTORS: dict[str, Callable[[bytes, str], _Extracted]] = {
     ".docx": _extract_docx,
     ".html": _extract_html,
     ".htm": _extract_html,
+    ".xlsx": _extract_xlsx,
+    ".pptx": _extract_pptx,
 }

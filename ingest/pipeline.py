@@ -34,14 +34,17 @@ from ingest import store
 from ingest.catalog import Catalog, ReportInfo, now_iso, writing
 from ingest.chunking import chunk_report, split_sentences
 from ingest.keyword_index import KeywordIndex
-from ingest.loaders import SUPPORTED_EXTENSIONS, load_report
+from ingest.loaders import SUPPORTED_EXTENSIONS, extraction_version, load_report, sidecar_path
 from ingest.records import Chunk, FileOutcome, IngestError, Outcome
 from ingest.repair import repair
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Bump when loading, repair or chunking change their output: every report is then re-chunked.
+# Bump when repair or chunking change their output: every report is then extracted and
+# chunked again (a file whose bytes, sidecar, settings and extraction version are unchanged
+# is not even read). A change in one format's extraction bumps that format's version in
+# ingest.loaders.EXTRACTION_VERSIONS instead: only its reports are extracted again.
 # "2": chunks are embedded with their title and section heading (Chunk.indexed_text).
 PIPELINE_VERSION = "2"
 # Chroma metadata key: how many leading characters of a stored document are the context
@@ -49,6 +52,8 @@ PIPELINE_VERSION = "2"
 HEADER_CHARS = "header_chars"
 # Files that live beside reports but are not reports (question sets, metadata sidecars).
 IGNORED_SUFFIXES = (".meta.json", ".jsonl")
+# Word, Excel and PowerPoint leave "~$<name>" beside a file while it is open (who has it).
+OFFICE_OWNER_PREFIX = "~$"
 Progress = Callable[[int, int, str], None]
 
 
@@ -61,6 +66,8 @@ class Pending:
     chunks: list[Chunk]
     previous: ReportInfo | None
     metadata: dict
+    input_hash: str = ""
+    extraction: str = ""
 
     @property
     def source(self) -> str:
@@ -119,7 +126,7 @@ def _walk(root: Path) -> Iterator[Candidate | FileOutcome]:
         yield from _folder_failures(root, errors)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith(".") or name.endswith(IGNORED_SUFFIXES):
+            if name.startswith((".", OFFICE_OWNER_PREFIX)) or name.endswith(IGNORED_SUFFIXES):
                 continue
             path = Path(dirpath) / name
             yield Candidate(path, path.relative_to(root).as_posix())
@@ -196,6 +203,37 @@ def fingerprint(chunks: Sequence[Chunk], settings: Settings) -> str:
     for chunk in chunks:
         digest.update(chunk.chunk_id.encode())
     return digest.hexdigest()
+
+
+def input_hash(path: Path, settings: Settings) -> str:
+    """What a report's chunks are made from besides the code: the file's bytes, its sidecar's
+    and the chunking settings. "" when the file is not a regular file within the size limit
+    (the loader then says what is wrong)."""
+    digest = hashlib.sha256(
+        f"{PIPELINE_VERSION}|{settings.embedding_model}|{settings.chunk_size}|"
+        f"{settings.chunk_overlap}".encode()
+    )
+    limit = settings.max_file_mb * 1024 * 1024
+    for part in (path, sidecar_path(path)):
+        try:
+            info = os.stat(part)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+                return ""
+            digest.update(f"|{info.st_size}|".encode())
+            with open(part, "rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+        except FileNotFoundError:
+            if part == path:
+                return ""
+            digest.update(b"|no sidecar|")
+        except OSError:
+            return ""
+    return digest.hexdigest()
+
+
+def _made_from(info: ReportInfo) -> tuple[str, str]:
+    return info.input_hash, info.extraction
 
 
 def with_stable_id(chunk: Chunk) -> Chunk:
@@ -474,6 +512,13 @@ class Ingestor:
     def _prepare(self, candidate: Candidate, pending: Sequence[Pending]) -> FileOutcome | Pending:
         """The file's chunks to write, or its outcome when there is nothing to write."""
         source = candidate.source
+        previous = self.catalog.get(source)
+        inputs = input_hash(candidate.path, self.settings)
+        extraction = extraction_version(candidate.path)
+        if previous and inputs and _made_from(previous) == (inputs, extraction):
+            # The same bytes, extracted the same way: extraction (OCR, layout analysis)
+            # would give the same chunks, so the file is not read.
+            return self._unchanged(candidate, previous.chunks, previous)
         try:
             report = repair(load_report(candidate.path, source=source, max_bytes=self._max_bytes))
             chunks = [
@@ -491,13 +536,12 @@ class Ingestor:
         except IngestError as exc:
             return FileOutcome(source, Outcome.FAILED, str(exc), path=str(candidate.path))
 
-        previous = self.catalog.get(source)
         if previous and previous.fingerprint == fingerprint(chunks, self.settings):
-            if previous.path != identity(candidate.path):  # moved, or an upload replaced it
-                self.catalog.set_path(source, identity(candidate.path))
-            return FileOutcome(
-                source, Outcome.UNCHANGED, "変更はありません。", len(chunks), str(candidate.path)
-            )
+            if inputs and _made_from(previous) != (inputs, extraction):
+                # Extracted again (a new extraction version, or a catalog from before they
+                # were recorded) with the same result: remembered, so the next run skips it.
+                self.catalog.set_extraction(source, inputs, extraction)
+            return self._unchanged(candidate, len(chunks), previous)
         twin = self._twin(source, chunks[0].doc_hash, pending)
         if twin is not None:
             twin_source, twin_chunks = twin
@@ -508,7 +552,16 @@ class Ingestor:
                 twin_chunks,
                 str(candidate.path),
             )
-        return Pending(candidate, report.title, chunks, previous, report.metadata)
+        return Pending(
+            candidate, report.title, chunks, previous, report.metadata, inputs, extraction
+        )
+
+    def _unchanged(self, candidate: Candidate, chunks: int, previous: ReportInfo) -> FileOutcome:
+        if previous.path != identity(candidate.path):  # moved, or an upload replaced it
+            self.catalog.set_path(previous.source, identity(candidate.path))
+        return FileOutcome(
+            previous.source, Outcome.UNCHANGED, "変更はありません。", chunks, str(candidate.path)
+        )
 
     def _twin(
         self, source: str, doc_hash: str, pending: Sequence[Pending]
@@ -607,6 +660,8 @@ class Ingestor:
             added_at=previous.added_at if previous else now_iso(),
             updated_at=now_iso(),
             metadata=pending.metadata or {},
+            input_hash=pending.input_hash,
+            extraction=pending.extraction,
         )
         with writing(self.settings.catalog_path) as conn:
             self.keyword_index.replace_source(

@@ -51,6 +51,7 @@ MIN_REGION_LINKS = 3
 MAX_BOUNDARY_COMBINATIONS = 400  # beyond this, place one boundary at a time
 MIN_CONTAINED_CHARS = 4
 FOOTER_MAX_CHARS = 40
+LINE_PER_PARAGRAPH_SUFFIXES = (".docx", ".xlsx", ".pptx")
 
 _PAGE_NUMBER = re.compile(
     r"^[-－―‐—–・\s]*(?:(?:page|p\.?|ページ)\s*)?[0-9０-９]{1,4}"
@@ -77,10 +78,14 @@ def repair(report: LoadedReport) -> RepairedReport:
     raw_lines = _split_lines(report.text)
     if _is_markdown(report):
         raw_lines = _unmark_markdown_lines(raw_lines)
-    page_numbers = _page_number_indexes(raw_lines)
-    running_titles = _running_title_indexes(raw_lines, pages)
+    structured = _lines_are_paragraphs(report)
+    # Word, Excel and PowerPoint files carry no printed page furniture in their text (their
+    # footers and slide numbers are not read): a slide's line repeated on every slide, or a
+    # cell holding only a number, is content.
+    page_numbers = set() if structured else _page_number_indexes(raw_lines)
+    running_titles = set() if structured else _running_title_indexes(raw_lines, pages)
     lines = _text_lines(raw_lines, page_numbers | running_titles)
-    layout = _Layout.measure(lines, markdown=_is_markdown(report))
+    layout = _Layout.measure(lines, markdown=_is_markdown(report), lines_are_paragraphs=structured)
     lines = _reassemble_columns(lines, layout)
     paragraphs = _join_lines(lines, layout)
     paragraphs.extend(_running_title_paragraphs(raw_lines, running_titles))
@@ -161,6 +166,12 @@ _MD_CODE = re.compile(r"`([^`]*)`")
 
 def _is_markdown(report: LoadedReport) -> bool:
     return any(name.lower().endswith((".md", ".markdown")) for name in (report.source, report.path))
+
+
+def _lines_are_paragraphs(report: LoadedReport) -> bool:
+    """Word, Excel and PowerPoint loaders write one line per paragraph, table row or cell
+    line: none of them is a line broken by the page's width."""
+    return report.source.lower().endswith(LINE_PER_PARAGRAPH_SUFFIXES)
 
 
 def _unmark_markdown_lines(lines: list[_Line]) -> list[_Line]:
@@ -351,11 +362,16 @@ class _Layout:
     body_width: float
     paragraph_blanks: int  # this many blank lines between two lines mean a paragraph break
     authored_paragraphs: bool = False  # Markdown: a blank line always ends a paragraph
+    lines_are_paragraphs: bool = False  # .docx/.xlsx/.pptx: no line was wrapped
 
     @classmethod
-    def measure(cls, lines: list[_Line], *, markdown: bool = False) -> _Layout:
+    def measure(
+        cls, lines: list[_Line], *, markdown: bool = False, lines_are_paragraphs: bool = False
+    ) -> _Layout:
         widths = sorted(_display_width(line.text) for line in lines)
         body_width = widths[math.ceil(BODY_WIDTH_PERCENTILE * (len(widths) - 1))] if widths else 0
+        if lines_are_paragraphs:
+            return cls(body_width=body_width, paragraph_blanks=1, lines_are_paragraphs=True)
         if markdown:
             return cls(body_width=body_width, paragraph_blanks=1, authored_paragraphs=True)
         return cls(body_width=body_width, paragraph_blanks=_paragraph_blanks(lines))
@@ -811,7 +827,7 @@ def _join_lines(lines: list[_Line], layout: _Layout) -> list[_Paragraph]:
 def _continues(previous: _Line, line: _Line, layout: _Layout, *, runs_on: bool) -> bool:
     """Does ``line`` carry on the sentence of ``previous``? ``runs_on``: ``previous`` was
     itself the continuation of an earlier line, or is as wide as the line before it."""
-    if previous.caption or line.caption:
+    if previous.caption or line.caption or layout.lines_are_paragraphs:
         return False
     if _ends_sentence(previous.text):
         return _quote_runs_on(previous.text, line.text)
@@ -975,6 +991,8 @@ def _remap_pages(
             if number is None or (runs and runs[-1][0] == number):
                 continue
             runs.append([number, start + offset if runs else 0])
+    if not runs:  # every line was furniture
+        return ()
     bounds = [start for _, start in runs[1:]] + [length]
     read_by_ocr = {page.number for page in pages if page.ocr}
     return tuple(

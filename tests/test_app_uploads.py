@@ -113,6 +113,16 @@ def test_unsupported_types_are_refused_with_a_message_naming_the_file(tmp_path):
     assert not (tmp_path / "uploads" / "tool.exe").exists()
 
 
+def test_every_format_ingest_reads_can_be_uploaded(tmp_path):
+    from ingest.loaders import SUPPORTED_EXTENSIONS
+    from webui.uploads import UPLOAD_EXTENSIONS
+
+    assert set(UPLOAD_EXTENSIONS) == SUPPORTED_EXTENSIONS
+    files = [write(tmp_path / f"日程{ext}") for ext in (".xlsx", ".pptx")]
+    stored, rejected = store_uploads(files, tmp_path / "uploads", max_mb=1)
+    assert rejected == [] and sorted(s.name for s in stored) == ["日程.pptx", "日程.xlsx"]
+
+
 def test_files_over_the_size_limit_are_refused(tmp_path):
     big = tmp_path / "big.txt"
     big.write_bytes(b"a" * (2 * 1024 * 1024))

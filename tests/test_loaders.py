@@ -295,6 +295,33 @@ def test_pdf_restricted_only_by_an_owner_password_loads(tmp_path):
     assert "ジュネーブ州産業振興機構" in load(path).text
 
 
+def test_pdf_radicals_and_letter_spacing_are_normalised_and_pages_still_fit(tmp_path):
+    pages = [
+        ["⻲⼭市とリヨン第三⼤学の協定", "さ い た ま 市 は 令 和 6 年 に 参 加"],
+        ["6⽉14⽇に協定調印式を⾏いました。"],
+    ]
+    path = make_pdf(tmp_path / "radicals.pdf", pages, title="⻲⼭市の報告")
+
+    report = load(path)
+
+    assert "亀山市とリヨン第三大学の協定" in report.text
+    assert "さいたま市は令和6年に参加" in report.text
+    assert report.title == "亀山市の報告"
+    second = report.text[report.pages[1].start : report.pages[1].end]
+    assert "6月14日に協定調印式を行いました。" in second
+    assert not any(0x2E80 <= ord(ch) <= 0x2FDF for ch in report.text)
+
+
+def test_text_report_with_radicals_is_loaded_with_unified_kanji(tmp_path):
+    path = tmp_path / "memo.txt"
+    path.write_text("⻲⼭市の訪問\n市内企業6社の代表者が参加しました。\n", encoding="utf-8")
+
+    report = load(path)
+
+    assert report.text == "亀山市の訪問\n市内企業6社の代表者が参加しました。\n"
+    assert report.title == "亀山市の訪問"
+
+
 # --- Word ---------------------------------------------------------------------------------
 
 
@@ -321,7 +348,7 @@ def make_docx(path: Path) -> Path:
     return path
 
 
-def test_docx_headings_are_marked_and_table_rows_become_lines(tmp_path):
+def test_docx_headings_are_marked_and_table_rows_are_labelled_with_their_headings(tmp_path):
     report = load(make_docx(tmp_path / "memo.docx"))
 
     lines = report.text.split("\n")
@@ -330,11 +357,97 @@ def test_docx_headings_are_marked_and_table_rows_become_lines(tmp_path):
         "■これまでの経緯",
         "平成２６年、四日市市はバイエルン州と覚書を締結しました。",
         "■日程",
-        "日付\t訪問先\t内容",
-        "５月１９日\tミュンヘン\t協定調印式",
+        "日付：５月１９日／訪問先：ミュンヘン／内容：協定調印式",
         "以上のとおり報告します。",
     ]
     assert report.title == "四日市市とバイエルン州の覚書"
+
+
+def test_docx_rows_stay_lines_after_repair(tmp_path):
+    from ingest.repair import repair
+
+    repaired = repair(load(make_docx(tmp_path / "memo.docx")))
+
+    assert "\n日付：５月１９日／訪問先：ミュンヘン／内容：協定調印式\n以上のとおり" in repaired.text
+
+
+def test_docx_two_column_form_without_headings_keeps_its_cells_tab_separated(tmp_path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    for row, cells in zip(
+        table.rows, [["日時", "６月１４日"], ["場所", "リヨン市庁舎"]], strict=True
+    ):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    path = tmp_path / "form.docx"
+    document.save(str(path))
+
+    assert load(path).text.split("\n") == ["日時\t６月１４日", "場所\tリヨン市庁舎"]
+
+
+def test_docx_table_marked_as_a_heading_row_is_labelled_even_with_two_columns(tmp_path):
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    for row, cells in zip(
+        table.rows, [["日付", "行程"], ["６月１４日", "協定調印式"]], strict=True
+    ):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    path = tmp_path / "schedule.docx"
+    document.save(str(path))
+
+    assert load(path).text == "日付：６月１４日／行程：協定調印式"
+
+
+# A text box as Word writes it: DrawingML for current Word, a VML copy for old readers.
+TEXT_BOX_RUN = """<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+  xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"
+  xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+  xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"
+  xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+  xmlns:v="urn:schemas-microsoft-com:vml">
+<mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wp:anchor><wp:extent cx="1" cy="1"/>
+<wp:docPr id="1" name="Text Box 1"/><a:graphic><a:graphicData
+uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp><wps:txbx>
+<w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>
+</wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>
+<mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p>
+</w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"""
+
+
+def test_docx_text_boxes_are_read_once_after_their_paragraph(tmp_path):
+    import docx
+    from lxml import etree
+
+    document = docx.Document()
+    anchor = document.add_paragraph("訪問の概要")
+    anchor._p.append(etree.fromstring(TEXT_BOX_RUN.format(text="参加企業は市内6社でした。")))
+    document.add_paragraph("以上のとおり報告します。")
+    path = tmp_path / "box.docx"
+    document.save(str(path))
+
+    assert load(path).text.split("\n") == [
+        "訪問の概要",
+        "参加企業は市内6社でした。",
+        "以上のとおり報告します。",
+    ]
+
+
+def test_password_protected_docx_says_to_remove_the_password(tmp_path):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = make_docx(tmp_path / "plain.docx")
+    locked = tmp_path / "locked.docx"
+    with open(plain, "rb") as source, open(locked, "wb") as target:
+        OOXMLFile(source).encrypt("himitsu", target)
+
+    assert_message(load_error(locked), "locked.docx", "パスワード", "解除して保存し直して")
 
 
 # --- HTML ---------------------------------------------------------------------------------
@@ -506,13 +619,21 @@ def test_pdf_of_shapes_only_is_refused_once_ocr_finds_no_text(tmp_path):
 
 
 def test_unsupported_extension_lists_the_supported_ones(tmp_path):
-    path = tmp_path / "budget.xlsx"
+    path = tmp_path / "budget.numbers"
     path.write_bytes(b"PK\x03\x04 spreadsheet")
 
     message = load_error(path)
 
-    assert_message(message, "budget.xlsx", "対応していません", ".xlsx")
+    assert_message(message, "budget.numbers", "対応していません", ".numbers")
     assert all(extension in message for extension in SUPPORTED_EXTENSIONS)
+
+
+def test_every_supported_format_has_an_extraction_version():
+    from ingest.loaders import EXTRACTION_VERSIONS, extraction_version
+
+    assert set(EXTRACTION_VERSIONS) == SUPPORTED_EXTENSIONS
+    assert extraction_version("a/Report.PDF") == f"pdf:{EXTRACTION_VERSIONS['.pdf']}"
+    assert extraction_version("budget.numbers") == ""
 
 
 def test_file_over_the_size_limit_names_the_limit_and_the_setting(tmp_path):

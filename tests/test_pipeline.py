@@ -422,3 +422,212 @@ def test_an_empty_folder_says_that_no_report_was_found(settings, tmp_path, caplo
         str(empty) in r.getMessage() and "資料が見つかりませんでした" in r.getMessage()
         for r in caplog.records
     ), caplog.text
+
+
+# --- re-extraction: an extraction version per format, recorded per report ------------------
+
+
+class CountingLoads:
+    """The real loader, remembering which files it was asked to extract."""
+
+    def __init__(self, monkeypatch):
+        from ingest import pipeline
+
+        self.inner = pipeline.load_report
+        self.names: list[str] = []
+        monkeypatch.setattr(pipeline, "load_report", self)
+
+    def __call__(self, path, **kwargs):
+        self.names.append(Path(path).name)
+        return self.inner(path, **kwargs)
+
+
+@pytest.fixture
+def two_formats(tmp_path) -> Path:
+    folder = tmp_path / "two_formats"
+    folder.mkdir()
+    for name in ("ise_2013_vaud_agreement.txt", "okazaki_2014_basel_agreement.html"):
+        shutil.copy(FIXTURE_REPORTS / name, folder / name)
+    return folder
+
+
+def test_an_unchanged_file_is_not_extracted_again(settings, two_formats, counting, monkeypatch):
+    Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    loads = CountingLoads(monkeypatch)
+
+    again = Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+
+    assert {o.outcome for o in again} == {Outcome.UNCHANGED}
+    assert loads.names == []
+    assert all(o.chunks > 0 for o in again)
+
+
+def test_a_changed_file_or_sidecar_is_extracted_again(settings, two_formats, counting, monkeypatch):
+    Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    loads = CountingLoads(monkeypatch)
+    (two_formats / "ise_2013_vaud_agreement.txt.meta.json").write_text(
+        '{"title": "伊勢市とヴォー州の協定"}', encoding="utf-8"
+    )
+
+    outcomes = outcomes_by_source(
+        Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    )
+
+    assert loads.names == ["ise_2013_vaud_agreement.txt"]
+    assert outcomes["ise_2013_vaud_agreement.txt"].outcome == Outcome.UPDATED
+    assert outcomes["okazaki_2014_basel_agreement.html"].outcome == Outcome.UNCHANGED
+
+
+def test_a_new_extraction_version_extracts_only_that_formats_reports_again(
+    settings, two_formats, counting, monkeypatch
+):
+    from ingest import loaders
+
+    Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    loads = CountingLoads(monkeypatch)
+    # A new HTML extraction that finds one more sentence in the same file.
+    html = loaders._EXTRACTORS[".html"]
+
+    def new_html_extraction(data, source):
+        found = html(data, source)
+        return loaders._Extracted(
+            text=found.text + "\n令和6年度も交流を続ける予定です。",
+            title=found.title,
+            encoding=found.encoding,
+        )
+
+    monkeypatch.setitem(loaders._EXTRACTORS, ".html", new_html_extraction)
+    monkeypatch.setitem(loaders.EXTRACTION_VERSIONS, ".html", "99")
+
+    outcomes = outcomes_by_source(
+        Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    )
+
+    assert loads.names == ["okazaki_2014_basel_agreement.html"]
+    assert outcomes["okazaki_2014_basel_agreement.html"].outcome == Outcome.UPDATED
+    assert outcomes["ise_2013_vaud_agreement.txt"].outcome == Outcome.UNCHANGED
+    texts = store.open_collection(settings).get(include=["documents"])["documents"]
+    assert any("令和6年度も交流を続ける予定です。" in t for t in texts)
+    html_report = Ingestor(settings).catalog.get("okazaki_2014_basel_agreement.html")
+    assert html_report.extraction == "html:99"
+
+    loads.names.clear()
+    third = Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    assert {o.outcome for o in third} == {Outcome.UNCHANGED} and loads.names == []
+
+
+def test_a_new_version_that_extracts_the_same_text_changes_nothing_and_is_remembered(
+    settings, two_formats, counting, monkeypatch
+):
+    from ingest import loaders
+
+    Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    embedded = counting.documents
+    loads = CountingLoads(monkeypatch)
+    monkeypatch.setitem(loaders.EXTRACTION_VERSIONS, ".txt", "99")
+
+    second = Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    third = Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+
+    assert {o.outcome for o in second + third} == {Outcome.UNCHANGED}
+    assert loads.names == ["ise_2013_vaud_agreement.txt"], "extracted once, then remembered"
+    assert counting.documents == embedded
+    assert Ingestor(settings).catalog.get("ise_2013_vaud_agreement.txt").extraction == "txt:99"
+
+
+def test_reports_of_a_catalog_from_before_extraction_versions_are_extracted_once(
+    settings, two_formats, counting, monkeypatch
+):
+    Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    drop_extraction_columns(settings.catalog_path)
+    loads = CountingLoads(monkeypatch)
+
+    second = Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+    third = Ingestor(settings, embeddings=counting).ingest_paths([two_formats])
+
+    assert {o.outcome for o in second + third} == {Outcome.UNCHANGED}
+    assert sorted(loads.names) == sorted(p.name for p in two_formats.iterdir())
+    reports = Ingestor(settings).list_reports()
+    assert {r.extraction for r in reports} == {"txt:2", "html:2"}
+
+
+def drop_extraction_columns(path: Path) -> None:
+    """Make the catalog look as catalogs written before extraction versions did."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("ALTER TABLE reports DROP COLUMN input_hash")
+        conn.execute("ALTER TABLE reports DROP COLUMN extraction")
+        conn.commit()
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(reports)")}
+    finally:
+        conn.close()
+    assert "extraction" not in columns
+
+
+def test_no_radical_character_is_stored_from_a_report_that_has_them(settings, tmp_path, counting):
+    folder = tmp_path / "radicals"
+    folder.mkdir()
+    (folder / "kameyama.txt").write_text(
+        "■⻲⼭市とリヨン第三⼤学の協定\n"
+        "令和5年6⽉14⽇、⻲⼭市とリヨン第三⼤学との間で学術交流協定を締結しました。\n"
+        "市内企業6社の代表者が訪問団として参加し、現地の企業を訪問する⾏程でした。\n"
+        "さ い た ま 市 の 視 察 団 も 同 行 し ま し た 。\n",
+        encoding="utf-8",
+    )
+    [outcome] = Ingestor(settings, embeddings=counting).ingest_paths([folder])
+    assert outcome.outcome == Outcome.ADDED
+
+    stored = [
+        c.text + c.title + c.section for c in KeywordIndex(settings.catalog_path).all_chunks()
+    ]
+    stored += store.open_collection(settings).get(include=["documents"])["documents"]
+    stored += [r.title for r in Ingestor(settings).list_reports()]
+    radicals = [ch for text in stored for ch in text if 0x2E80 <= ord(ch) <= 0x2FDF]
+    assert radicals == []
+    joined = "\n".join(stored)
+    assert "令和5年6月14日、亀山市とリヨン第三大学との間で学術交流協定を締結しました。" in joined
+    assert "さいたま市の視察団も同行しました。" in joined
+
+
+# --- Excel and PowerPoint: a fact in a cell or on a slide is stored with its sheet or slide --
+
+
+def test_a_fact_in_a_cell_or_on_a_slide_is_stored_with_its_sheet_or_slide(
+    settings, tmp_path, counting
+):
+    from tests.test_excel import make_workbook
+    from tests.test_powerpoint import make_deck
+
+    folder = tmp_path / "office"
+    folder.mkdir()
+    make_workbook(folder / "lyon_mission.xlsx")
+    make_deck(folder / "lyon_slides.pptx")
+    # What Excel leaves beside a workbook while someone has it open: not a report.
+    (folder / "~$lyon_mission.xlsx").write_bytes(b"\x0ckameyama" + bytes(150))
+
+    outcomes = Ingestor(settings, embeddings=counting).ingest_paths([folder])
+
+    assert {o.source: o.outcome for o in outcomes} == {
+        "lyon_mission.xlsx": Outcome.ADDED,
+        "lyon_slides.pptx": Outcome.ADDED,
+    }
+    chunks = list(KeywordIndex(settings.catalog_path).all_chunks())
+    cell = next(c for c in chunks if "行程：協定調印式／場所：リヨン第三大学" in c.text)
+    assert (cell.source, cell.section) == ("lyon_mission.xlsx", "視察日程")
+    assert "日付：6月14日" in cell.text
+    budget = next(c for c in chunks if "費目：旅費／金額：1,200,000" in c.text)
+    assert budget.section == "予算"
+    slide = next(c for c in chunks if "日付：6月14日／行程：協定調印式" in c.text and c.page)
+    assert (slide.source, slide.section, slide.page) == (
+        "lyon_slides.pptx",
+        "スライド3：視察日程",
+        3,
+    )
+    notes = next(c for c in chunks if "参加者は合計18名でした。" in c.text)
+    assert (notes.section, notes.page) == ("スライド2：訪問団", 2)
+    # The sheet and the slide are part of what is embedded and searched.
+    documents = store.open_collection(settings).get(include=["documents"])["documents"]
+    assert any(d.startswith("亀山市リヨン訪問団の記録 / 視察日程\n") for d in documents)
+    index = KeywordIndex(settings.catalog_path)
+    [(best, _score)] = index.search("協定調印式 リヨン第三大学", k=1)
+    assert index.get([best])[0].source == "lyon_mission.xlsx"

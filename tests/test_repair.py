@@ -433,3 +433,26 @@ def test_narrow_columns_extracted_one_after_the_other_are_joined():
         "会頭からは、両地域の中小企業の交流に大きな期待を寄せているとの発言がありました。" in lines
     )
     assert "市長も、繊維と食品の分野での協力を約束しました。" in lines
+
+
+def test_pages_holding_nothing_but_running_titles_give_text_without_pages():
+    page = "津市国際交流ニュース 第1号\n津市政策財務部"
+    text = "\n\n".join([page] * 3)
+    step = len(page) + 2
+    pages = tuple(PageSpan(n + 1, n * step, n * step + len(page)) for n in range(3))
+
+    repaired = repair(LoadedReport(source="news.pdf", path="/r/news.pdf", text=text, pages=pages))
+
+    assert "津市政策財務部" in repaired.text  # kept once, as furniture is
+    assert repaired.pages == ()
+
+
+def test_word_excel_and_powerpoint_lines_are_never_joined_or_dropped():
+    text = "■日程\n日付：6月14日／行程：協定調印式\n3\n日付：6月15日／行程：企業訪問"
+    for name in ("a.docx", "a.xlsx", "a.pptx"):
+        repaired = repair(LoadedReport(source=name, path=f"/r/{name}", text=text))
+        assert repaired.text.split("\n")[2:] == [
+            "日付：6月14日／行程：協定調印式",
+            "3",
+            "日付：6月15日／行程：企業訪問",
+        ], name

@@ -14,7 +14,7 @@ from pathlib import Path
 from ingest.atomic import copy_atomically
 from ingest.records import FileOutcome, Outcome
 
-UPLOAD_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
+UPLOAD_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".xlsx", ".pptx", ".html", ".htm")
 OUTCOME_LABELS = {
     Outcome.ADDED: "追加",
     Outcome.UPDATED: "更新",
