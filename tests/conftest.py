@@ -1,4 +1,5 @@
-"""Shared fixtures: one converted embedding model and one evaluation index per test session."""
+"""Shared fixtures: one converted embedding model, one index of corpus/ and one evaluation
+index per test session (built once, copied where a test changes them)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,26 @@ def embeddings(model_dir):
     from ingest.settings import Settings
 
     return load_embeddings(Settings(model_dir=model_dir))
+
+
+@pytest.fixture(scope="session")
+def corpus_data_dir(tmp_path_factory, model_dir, embeddings) -> Path:
+    """A data dir holding corpus/ indexed as an app's first start indexes it (the same
+    ``ensure_corpus_indexed``), built once: every app started from a copy of it is ready
+    without embedding the corpus again. Copy it (``tests.support.index_files.copy_index``);
+    never start anything on this folder itself."""
+    from ingest.pipeline import Ingestor, ensure_corpus_indexed
+    from ingest.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("corpus-index") / "data",
+        model_dir=model_dir,
+        corpus_dir=CORPUS_DIR,
+    )
+    ingestor = Ingestor(settings, embeddings=embeddings)
+    outcomes = ensure_corpus_indexed(ingestor, say=lambda line: None)
+    assert [(o.source, o.outcome) for o in outcomes] == [(SEED_REPORT.name, "added")], outcomes
+    return settings.data_dir
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,9 @@ ceilings (max) in tests/eval_thresholds.json:
   of the code or the other questions and never used for training or tuning;
 - development: every development question set (the reader is trained on them);
 - stability: the development questions answered with and without the blind reports, over
-  the questions that name nothing in them: no answer may change.
+  the questions that name nothing in them: no answer may change. The answers with them are
+  the development figures' own (recorded as they are asked, never asked twice); only the
+  questions compared are asked again, on the index without the blind reports.
 
 The thresholds are the figures measured when they were set, rounded; raise them when the
 assistant improves, never lower them to make a change pass. The full reports (report.md,
@@ -26,8 +28,9 @@ import pytest
 from assistant.evaluation.questions import load_questions
 from assistant.evaluation.report import format_table, write_report
 from assistant.evaluation.runner import evaluate
-from assistant.evaluation.stability import answers, compare, report_texts
+from assistant.evaluation.stability import answers, compare, report_texts, unrelated
 from assistant.reader.training import DEFAULT_QUESTIONS
+from tests.support.answers import RecordingAssistant
 
 pytestmark = pytest.mark.slow
 
@@ -51,8 +54,14 @@ def blind(full_assistant):
 
 
 @pytest.fixture(scope="module")
-def development(full_assistant):
-    outcome = evaluate(full_assistant, load_questions(DEFAULT_QUESTIONS), k=5)
+def full_answers(full_assistant):
+    """The full index's assistant, keeping every answer it gives (for ``stability``)."""
+    return RecordingAssistant(full_assistant)
+
+
+@pytest.fixture(scope="module")
+def development(full_answers):
+    outcome = evaluate(full_answers, load_questions(DEFAULT_QUESTIONS), k=5)
     write_report(outcome, ARTIFACTS / "development")
     print("\ndevelopment sets\n" + format_table(outcome))
     print(
@@ -63,13 +72,16 @@ def development(full_assistant):
 
 
 @pytest.fixture(scope="module")
-def stability(evaluation_assistant, full_assistant, full_settings):
+def stability(evaluation_assistant, full_answers, development, full_settings):
     questions = load_questions(DEFAULT_QUESTIONS)
+    added = report_texts([BLIND_REPORTS], full_settings)
+    # ``compare`` reads the answers of the questions unrelated to the added reports only
+    compared = [q for q in questions if unrelated(q.question, added)]
     return compare(
         questions,
-        answers(evaluation_assistant, questions),
-        answers(full_assistant, questions),
-        report_texts([BLIND_REPORTS], full_settings),
+        answers(evaluation_assistant, compared),
+        full_answers.answers_to(compared),
+        added,
     )
 
 

@@ -215,15 +215,17 @@ def test_where_the_reader_abstains_generate_shows_a_grounded_answer_and_verify_d
     assert "バイエルン" in generated
 
 
-def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(llm_server, tmp_path):
+def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(
+    llm_server, tmp_path, corpus_data_dir
+):
     from gradio_client import Client
 
     from tests.browser.app_server import running_app
+    from tests.support.index_files import copy_index
     from webui.render import ANSWERED_BY_LABELS
 
-    with running_app(
-        tmp_path / "data", REPORTS_LLM_URL=llm_server.url, REPORTS_LLM_MODE="combined"
-    ) as url:
+    data_dir = copy_index(corpus_data_dir, tmp_path / "data")
+    with running_app(data_dir, REPORTS_LLM_URL=llm_server.url, REPORTS_LLM_MODE="combined") as url:
         job = Client(url, verbose=False).submit(
             "津市がOPIと協定を結んだのはいつ？", api_name="/chat"
         )
