@@ -125,3 +125,33 @@ def full_assistant(full_settings, embeddings):
     from assistant.service import Assistant
 
     return Assistant(full_settings, embeddings=embeddings)
+
+
+# Fixtures that build an index, start an app or a server: a test using one (directly or
+# through another fixture) takes more than a few seconds and must be marked slow, so that
+# `make test-fast` (tests not marked slow) stays fast.
+SLOW_FIXTURES = frozenset(
+    {
+        "corpus_data_dir",
+        "evaluation_settings",
+        "evaluation_assistant",
+        "full_settings",
+        "full_assistant",
+        "llm_server",
+        "app_url",
+        "browser",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [
+        f"{item.nodeid} (uses {', '.join(sorted(SLOW_FIXTURES & set(item.fixturenames)))})"
+        for item in items
+        if SLOW_FIXTURES & set(item.fixturenames) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "mark these tests @pytest.mark.slow (they build an index or start a process):\n  "
+            + "\n  ".join(unmarked)
+        )

@@ -32,8 +32,6 @@ from assistant.evaluation.stability import answers, compare, report_texts, unrel
 from assistant.reader.training import DEFAULT_QUESTIONS
 from tests.support.answers import RecordingAssistant
 
-pytestmark = pytest.mark.slow
-
 REPO = Path(__file__).resolve().parent.parent
 BLIND_SET = REPO / "tests" / "fixtures" / "blind" / "questions.jsonl"
 BLIND_REPORTS = REPO / "tests" / "fixtures" / "blind" / "reports"
@@ -107,16 +105,19 @@ def test_the_blind_set_is_frozen_and_large_enough():
     assert all((BLIND_REPORTS / source).exists() for source in reports)
 
 
+@pytest.mark.slow
 def test_blind_figures_stay_at_or_above_their_floors(blind):
     found = problems(blind.overall, THRESHOLDS["blind"])
     assert not found, "\n".join(found) + f"\n\nSee {ARTIFACTS / 'blind' / 'report.md'}"
 
 
+@pytest.mark.slow
 def test_development_figures_stay_at_or_above_their_floors(development):
     found = problems(development.overall, THRESHOLDS["development"])
     assert not found, "\n".join(found) + f"\n\nSee {ARTIFACTS / 'development' / 'report.md'}"
 
 
+@pytest.mark.slow
 def test_development_does_not_run_further_ahead_of_blind(blind, development):
     gap = development.overall["answer_accuracy"] - blind.overall["answer_accuracy"]
     assert gap <= THRESHOLDS["max_development_over_blind"], (
@@ -125,6 +126,7 @@ def test_development_does_not_run_further_ahead_of_blind(blind, development):
     )
 
 
+@pytest.mark.slow
 def test_unrelated_reports_change_no_answer(stability):
     assert stability.compared >= 100
     assert stability.answer_stability >= THRESHOLDS["stability"]["min"]["answer_stability"], (
@@ -132,6 +134,7 @@ def test_unrelated_reports_change_no_answer(stability):
     )
 
 
+@pytest.mark.slow
 def test_every_citation_quotes_its_stored_chunk(blind, development):
     bad = [
         (r.id, c["text"])

@@ -400,6 +400,7 @@ def test_a_moved_report_keeps_its_name_and_is_not_pruned(settings, tmp_path, cou
     assert info.path == str((moved / "report.txt").resolve())
 
 
+@pytest.mark.slow  # the development index
 def test_the_shipped_reports_keep_their_file_names(evaluation_settings):
     """Question sets cite reports by these names (their ``evidence``), citations show them."""
     from tests.conftest import CORPUS_DIR
