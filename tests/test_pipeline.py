@@ -123,6 +123,7 @@ class CallCountingEmbeddings(CountingEmbeddings):
         return super().embed_documents(texts)
 
 
+@pytest.mark.slow  # the 27 fixture reports embedded twice
 def test_reports_are_embedded_together_and_the_index_does_not_depend_on_it(
     settings, tmp_path, embeddings
 ):
