@@ -1,5 +1,7 @@
 # Two entry points: `make run` (install, index corpus/ if needed, open the web chat) and
 # `make test` (install, run every test). Both work on a fresh machine with Python, pip, gcc.
+# `make test-fast` is the loop while changing code: every test not marked slow (nor browser,
+# llm or server), in a few minutes.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -8,7 +10,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: install ocr run test lint browser test-llm llm bench clean
+.PHONY: install ocr run test test-fast lint browser test-llm llm bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -49,8 +51,15 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Every test, with the 25 slowest printed: where the next minutes of a slow run went.
 test: install browser test-llm lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=25
+
+# Fast markers only (pyproject.toml [tool.pytest.ini_options]): no app, browser, LLM or Chroma
+# server, no whole-question-set evaluation. PYTEST_ARGS adds options (e.g. -x, -k NAME).
+FAST_MARKERS := not slow and not browser and not llm and not server
+test-fast: install
+	$(VENV)/bin/pytest -q -m "$(FAST_MARKERS)" --durations=10 $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/ingest.py

@@ -1,4 +1,5 @@
-"""Shared fixtures: one converted embedding model and one evaluation index per test session."""
+"""Shared fixtures: one converted embedding model, one index of corpus/ and one evaluation
+index per test session (built once, copied where a test changes them)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,26 @@ def embeddings(model_dir):
 
 
 @pytest.fixture(scope="session")
+def corpus_data_dir(tmp_path_factory, model_dir, embeddings) -> Path:
+    """A data dir holding corpus/ indexed as an app's first start indexes it (the same
+    ``ensure_corpus_indexed``), built once: every app started from a copy of it is ready
+    without embedding the corpus again. Copy it (``tests.support.index_files.copy_index``);
+    never start anything on this folder itself."""
+    from ingest.pipeline import Ingestor, ensure_corpus_indexed
+    from ingest.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("corpus-index") / "data",
+        model_dir=model_dir,
+        corpus_dir=CORPUS_DIR,
+    )
+    ingestor = Ingestor(settings, embeddings=embeddings)
+    outcomes = ensure_corpus_indexed(ingestor, say=lambda line: None)
+    assert [(o.source, o.outcome) for o in outcomes] == [(SEED_REPORT.name, "added")], outcomes
+    return settings.data_dir
+
+
+@pytest.fixture(scope="session")
 def evaluation_settings(tmp_path_factory, model_dir, embeddings):
     """An index of the real report plus the confusable fixture reports, built once."""
     from ingest.pipeline import Ingestor
@@ -107,3 +128,33 @@ def full_assistant(full_settings, embeddings):
     from assistant.service import Assistant
 
     return Assistant(full_settings, embeddings=embeddings)
+
+
+# Fixtures that build an index, start an app or a server: a test using one (directly or
+# through another fixture) takes more than a few seconds and must be marked slow, so that
+# `make test-fast` (tests not marked slow) stays fast.
+SLOW_FIXTURES = frozenset(
+    {
+        "corpus_data_dir",
+        "evaluation_settings",
+        "evaluation_assistant",
+        "full_settings",
+        "full_assistant",
+        "llm_server",
+        "app_url",
+        "browser",
+    }
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    unmarked = [
+        f"{item.nodeid} (uses {', '.join(sorted(SLOW_FIXTURES & set(item.fixturenames)))})"
+        for item in items
+        if SLOW_FIXTURES & set(item.fixturenames) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "mark these tests @pytest.mark.slow (they build an index or start a process):\n  "
+            + "\n  ".join(unmarked)
+        )

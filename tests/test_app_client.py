@@ -20,6 +20,7 @@ from tests.browser.app_server import (
     small_question_file,
     write_report,
 )
+from tests.support.index_files import copy_index
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +28,8 @@ SEED = "tsu_2012_europe_economic_agreements.txt"
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory, model_dir):
-    with running_app(tmp_path_factory.mktemp("app") / "data") as url:
+def app_url(tmp_path_factory, corpus_data_dir):
+    with running_app(copy_index(corpus_data_dir, tmp_path_factory.mktemp("app") / "data")) as url:
         yield url
 
 
@@ -184,10 +185,9 @@ def test_comparing_llm_modes_without_a_server_says_what_to_set(client, tmp_path)
 
 
 @pytest.fixture(scope="module")
-def protected_url(tmp_path_factory, model_dir):
-    with running_app(
-        tmp_path_factory.mktemp("auth") / "data", REPORTS_AUTH="staff:s3cret:x"
-    ) as url:
+def protected_url(tmp_path_factory, corpus_data_dir):
+    data_dir = copy_index(corpus_data_dir, tmp_path_factory.mktemp("auth") / "data")
+    with running_app(data_dir, REPORTS_AUTH="staff:s3cret:x") as url:
         yield url
 
 

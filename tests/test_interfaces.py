@@ -19,6 +19,7 @@ def test_the_default_reader_is_the_learned_one():
     assert isinstance(reader, Reader)
 
 
+@pytest.mark.slow  # the development index
 def test_the_parts_in_use_satisfy_the_protocols(evaluation_assistant):
     assert isinstance(evaluation_assistant.embeddings, Encoder)
     assert isinstance(evaluation_assistant.retriever, HybridSearch)
@@ -46,6 +47,7 @@ def test_the_reader_setting_is_read_from_the_environment():
     assert Settings.from_env({"REPORTS_READER": spec}).reader == spec
 
 
+@pytest.mark.slow  # the development index
 def test_another_reader_answers_when_the_settings_name_it(evaluation_settings, embeddings):
     settings = evaluation_settings.with_(reader="tests.support.readers:LeadSentenceReader")
     assistant = Assistant(settings, embeddings=embeddings)

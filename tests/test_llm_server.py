@@ -36,8 +36,6 @@ from assistant.service import Assistant
 from scripts.setup_test_llm import LlamaServer, chat_environment, free_port, model_ready
 from tests.conftest import REPO
 
-pytestmark = [pytest.mark.llm, pytest.mark.slow]
-
 # Notices that say the model answered but its answer was not shown (never a server failure).
 ANSWERED_NOTICES = (
     "",
@@ -97,6 +95,8 @@ def assert_grounded_or_fallback(answer: Answer, extractive: Answer) -> None:
         assert answer.llm_rejected == (answer.notice in REJECTED_NOTICES)
 
 
+@pytest.mark.llm
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question",
     [
@@ -112,6 +112,8 @@ def test_answers_are_grounded_generations_or_fallbacks(
     assert_grounded_or_fallback(answer, extractive_assistant.ask(question))
 
 
+@pytest.mark.llm
+@pytest.mark.slow
 def test_a_follow_up_is_condensed_and_answered(llm_assistant, extractive_assistant):
     history = [
         (
@@ -125,6 +127,8 @@ def test_a_follow_up_is_condensed_and_answered(llm_assistant, extractive_assista
     assert_grounded_or_fallback(answer, extractive_assistant.ask(answer.retrieval_query))
 
 
+@pytest.mark.llm
+@pytest.mark.slow
 def test_the_cli_reports_who_answered(llm_server, evaluation_settings):
     env = {
         **os.environ,
@@ -162,6 +166,8 @@ class _KillOnFirstToken(BaseCallbackHandler):
             self.server.kill()
 
 
+@pytest.mark.llm
+@pytest.mark.slow
 def test_a_server_dying_mid_answer_falls_back_and_a_restarted_one_is_used_again(
     evaluation_settings, embeddings, extractive_assistant
 ):
@@ -195,6 +201,8 @@ def test_a_server_dying_mid_answer_falls_back_and_a_restarted_one_is_used_again(
         server.stop()
 
 
+@pytest.mark.llm
+@pytest.mark.slow
 def test_where_the_reader_abstains_generate_shows_a_grounded_answer_and_verify_does_not(
     llm_server, evaluation_settings, embeddings
 ):
@@ -215,15 +223,19 @@ def test_where_the_reader_abstains_generate_shows_a_grounded_answer_and_verify_d
     assert "バイエルン" in generated
 
 
-def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(llm_server, tmp_path):
+@pytest.mark.llm
+@pytest.mark.slow
+def test_the_web_chat_shows_a_checked_answer_or_the_extractive_one(
+    llm_server, tmp_path, corpus_data_dir
+):
     from gradio_client import Client
 
     from tests.browser.app_server import running_app
+    from tests.support.index_files import copy_index
     from webui.render import ANSWERED_BY_LABELS
 
-    with running_app(
-        tmp_path / "data", REPORTS_LLM_URL=llm_server.url, REPORTS_LLM_MODE="combined"
-    ) as url:
+    data_dir = copy_index(corpus_data_dir, tmp_path / "data")
+    with running_app(data_dir, REPORTS_LLM_URL=llm_server.url, REPORTS_LLM_MODE="combined") as url:
         job = Client(url, verbose=False).submit(
             "津市がOPIと協定を結んだのはいつ？", api_name="/chat"
         )

@@ -123,6 +123,7 @@ class CallCountingEmbeddings(CountingEmbeddings):
         return super().embed_documents(texts)
 
 
+@pytest.mark.slow  # the 27 fixture reports embedded twice
 def test_reports_are_embedded_together_and_the_index_does_not_depend_on_it(
     settings, tmp_path, embeddings
 ):
@@ -400,6 +401,7 @@ def test_a_moved_report_keeps_its_name_and_is_not_pruned(settings, tmp_path, cou
     assert info.path == str((moved / "report.txt").resolve())
 
 
+@pytest.mark.slow  # the development index
 def test_the_shipped_reports_keep_their_file_names(evaluation_settings):
     """Question sets cite reports by these names (their ``evidence``), citations show them."""
     from tests.conftest import CORPUS_DIR

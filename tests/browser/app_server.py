@@ -2,7 +2,9 @@
 
 Used by the Playwright tests and by tests/test_app_client.py: the real app, the real models,
 the real index; only the data directory is temporary. The converted embedding model is
-shared through REPORTS_MODEL_DIR (set by tests/conftest.py) so it is not converted again.
+shared through REPORTS_MODEL_DIR (set by tests/conftest.py) so it is not converted again,
+and most tests start the app on a copy of the session's index of corpus/ (the
+``corpus_data_dir`` fixture) so it does not index corpus/ again either.
 """
 
 from __future__ import annotations

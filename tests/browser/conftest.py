@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.app_server import REPO, running_app
+from tests.support.index_files import copy_index
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,13 +34,14 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="module")
-def app_data_dir(tmp_path_factory) -> Path:
-    """The data directory of the module's app (its index, conversations, feedback)."""
-    return tmp_path_factory.mktemp("browser-app") / "data"
+def app_data_dir(tmp_path_factory, corpus_data_dir) -> Path:
+    """The data directory of the module's app (its index, conversations, feedback): a copy
+    of the session's index of corpus/, so the app does not index corpus/ again."""
+    return copy_index(corpus_data_dir, tmp_path_factory.mktemp("browser-app") / "data")
 
 
 @pytest.fixture(scope="module")
-def app_url(app_data_dir, model_dir) -> Iterator[str]:
+def app_url(app_data_dir) -> Iterator[str]:
     with running_app(app_data_dir) as url:
         yield url
 

@@ -26,6 +26,7 @@ from tests.browser.app_server import (
 from tests.browser.conftest import DESKTOP, open_page
 from tests.browser.test_chat_page import ANSWER_TIMEOUT, ask, open_tab, upload_reports
 from tests.conftest import CONFUSABLE_REPORTS, SEED_REPORT
+from tests.support.index_files import copy_index
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -263,9 +264,9 @@ def test_no_english_gradio_words_on_the_three_tabs(session, tmp_path):
 
 
 def test_a_conversation_survives_a_reload_and_an_app_restart(
-    browser, tmp_path_factory, model_dir, request
+    browser, tmp_path_factory, corpus_data_dir, request
 ):
-    data_dir = tmp_path_factory.mktemp("restart") / "data"
+    data_dir = copy_index(corpus_data_dir, tmp_path_factory.mktemp("restart") / "data")
     with running_app(data_dir) as url:
         pages = open_page(browser, url, DESKTOP, request)  # closed (and its context) below
         page = next(pages).page
