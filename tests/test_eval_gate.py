@@ -149,6 +149,7 @@ def test_every_citation_quotes_its_stored_chunk(blind, development):
     assert not bad, bad
 
 
+@pytest.mark.slow
 def test_follow_ups_are_answered_from_the_conversation(full_assistant):
     """Two-turn dialogues (written blind): a follow-up (「それはいつ？」) asked after its first
     turn finds its answer far more often than the same words asked alone."""

@@ -174,6 +174,7 @@ NOT_ON_THE_ASK_PATH = (
 )
 
 
+@pytest.mark.slow
 def test_a_cold_ask_imports_no_torch_and_splits_loading_from_answering(evaluation_settings):
     env = {
         "REPORTS_DATA_DIR": str(evaluation_settings.data_dir),
@@ -204,6 +205,7 @@ def test_a_cold_ask_imports_no_torch_and_splits_loading_from_answering(evaluatio
     assert timings["total"] >= timings["load"] + timings["retrieval"] + timings["reading"]
 
 
+@pytest.mark.slow
 def test_a_warm_assistant_spends_nothing_on_loading(evaluation_assistant):
     evaluation_assistant.ask("ARDの正式名称は？")
     again = evaluation_assistant.ask("OPIの正式名称は？")
@@ -211,6 +213,7 @@ def test_a_warm_assistant_spends_nothing_on_loading(evaluation_assistant):
     assert again.timings_ms["answer"] >= again.timings_ms["reading"]
 
 
+@pytest.mark.slow
 def test_questions_embedded_by_the_int8_export_get_the_torch_answers(
     evaluation_settings, embeddings
 ):
