@@ -17,6 +17,15 @@ from assistant.evaluation.runner import evaluate
 
 METRIC_LABELS = {
     "n": "質問数",
+    "evidence_at_1": "最初に示した記述が答えを含んだ率（回答・該当しそうな記述）",
+    "answer_precision": "「回答」として示した答えが正しかった率",
+    "answer_coverage": "答えられる質問に「回答」を示した率",
+    "likely_precision": "「該当しそうな記述」の最初の記述が答えを含んだ率",
+    "none_on_answerable": "答えられる質問に「見つかりません」とした率（低いほど良い）",
+    "none_on_unanswerable": "回答不能な質問に「見つかりません」とした率",
+    "answer_on_unanswerable": "回答不能な質問に「回答」を示した率（低いほど良い）",
+    "statement_exact_match": "短く述べた答えが過不足なく正しかった率",
+    "typed_stated_share": "日付・数などを問う質問で答えを短く述べた率",
     "answer_accuracy": "回答の正解率",
     "wrong_answer_rate": "答えられる質問に誤った答えを返した率（低いほど良い）",
     "stated_answer_share": "答えを短く述べた回答の割合（残りは該当文の引用）",
@@ -66,6 +75,8 @@ METRIC_HEADERS = ["指標", "値"]
 # short enough to be drawn whole under the slanted axis; which way is better is the bar's
 # colour, named in the legend and the caption.
 CHART_METRICS = {
+    "evidence_at_1": "最初の記述が正しい",
+    "none_on_answerable": "答えあり・見つからず",
     "answer_accuracy": "正解率",
     "wrong_answer_rate": "誤答率",
     "abstention_accuracy": "回答不能で控えた率",
@@ -78,7 +89,7 @@ CHART_METRICS = {
     "char_f1": "文字単位F1",
 }
 CHART_X, CHART_Y, CHART_COLOR = "指標", "値", "向き"
-LOWER_IS_BETTER = {"wrong_answer_rate", "false_abstention_rate"}
+LOWER_IS_BETTER = {"wrong_answer_rate", "false_abstention_rate", "none_on_answerable"}
 HIGHER_BETTER, LOWER_BETTER = "高いほど良い", "低いほど良い"
 CHART_COLORS = {HIGHER_BETTER: "#2563eb", LOWER_BETTER: "#dc2626"}  # blue, red
 CHART_CAPTION = (
