@@ -111,7 +111,8 @@ def normalise_pages(text: str, pages: Sequence[PageSpan]) -> tuple[str, tuple[Pa
         gap = normalise_characters(text[offset : page.start])
         body = normalise_characters(text[page.start : page.end])
         pieces += [gap, body]
-        spans.append(PageSpan(page.number, length + len(gap), length + len(gap) + len(body)))
+        start = length + len(gap)
+        spans.append(PageSpan(page.number, start, start + len(body), page.ocr))
         length += len(gap) + len(body)
         offset = page.end
     pieces.append(normalise_characters(text[offset:]))

@@ -64,7 +64,10 @@ def llm_assistant(llm_server, evaluation_settings, embeddings) -> Assistant:
 def assistant_in(mode: str, server_url: str, settings, embeddings, *, reader_abstains=False):
     assistant = Assistant(settings.with_(llm_url=server_url, llm_mode=mode), embeddings=embeddings)
     if reader_abstains:  # a reader that never finds the answer confident enough
-        assistant.reader = LearnedReader(replace(load_model(), threshold=1.01))
+        # (neither sure of an answer nor that the reports speak of it: "not found")
+        assistant.reader = LearnedReader(
+            replace(load_model(), threshold=1.01, likely_threshold=1.01)
+        )
     return assistant
 
 
@@ -220,7 +223,8 @@ def test_where_the_reader_abstains_generate_shows_a_grounded_answer_and_verify_d
     generated = shown.answer.split("\n[1] 「", 1)[0]
     cited = {c.marker: c.chunk_text for c in shown.citations}
     assert check_grounding(generated, cited) == []
-    assert "バイエルン" in generated
+    # the partner, by its name or its abbreviation (the small model picks either)
+    assert "バイエルン" in generated or "BIW" in generated
 
 
 @pytest.mark.llm

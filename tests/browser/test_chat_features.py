@@ -213,7 +213,11 @@ def test_a_thumbs_down_correction_is_exported_and_evaluated(session, app_data_di
 
 
 # What users and reports wrote (questions, answers, conversation names) is not the page's own.
-USER_CONTENT = "#chatbot .ra-msg, #chatbot .ra-question, #conversation-list label"
+# what users and reports wrote (questions, answers quoting reports, the evaluated answers in
+# the failures table's fourth column): report text may hold Latin names (OPI's French name)
+USER_CONTENT = (
+    "#chatbot .ra-msg, #chatbot .ra-question, #conversation-list label, #failures td:nth-child(4)"
+)
 
 
 def visible_ascii_words(page) -> set[str]:

@@ -241,7 +241,10 @@ def test_screen_reader_labels_and_tooltips_are_japanese(session):
     page.wait_for_timeout(500)
     found = labels_and_tooltips(page, "#chatbot") + labels_and_tooltips(page, "footer")
     found += labels_and_tooltips(page, "[role=tablist]")
-    english = [t for t in found if ENGLISH.search(re.sub(r"OPI|ARD|[\w.-]+\.txt", "", t))]
+    # an answer's label goes on into the report text it quotes (「…」, which may hold Latin
+    # names such as OPI's French one): only the words before the quotes are ours
+    ours = [t.split("「", 1)[0] if t.startswith("回答：") else t for t in found]
+    english = [t for t in ours if ENGLISH.search(re.sub(r"OPI|ARD|[\w.-]+\.txt", "", t))]
     assert not english, english
     assert not [t for t in found if "<" in t]
     # each answer is read out as an answer, in the words it is shown with (its tier first)
