@@ -215,15 +215,12 @@ class LearnedReader:
         else:
             citations = self._quotes(passages, ranked, best, reading.span)
             lead, stated = SENTENCE_INTRO, ""
-        return Answer(
+        return _reading_answer(
+            reading,
             answer=f"{lead}\n{quote_lines(citations)}",
             abstained=False,
             lead=lead,
             citations=citations,
-            question_type=reading.question.kind,
-            retrieved=list(passages),
-            support=round(reading.confidence, 4),
-            answerable=round(reading.presence, 4),
             stated=stated,
         )
 
@@ -249,19 +246,16 @@ class LearnedReader:
             if len(chosen) == MAX_LIKELY:
                 break
         citations = [
-            _sentence_citation(passages, item, number, _span_in(reading, item))
+            _sentence_citation(passages, item, number, _inside(reading.span, item))
             for number, item in enumerate(chosen, start=1)
         ]
-        return Answer(
+        return _reading_answer(
+            reading,
             answer=f"{LIKELY_INTRO}\n{quote_lines(citations)}",
             abstained=False,
             hedged=True,
             lead=LIKELY_INTRO,
             citations=citations,
-            question_type=reading.question.kind,
-            retrieved=list(passages),
-            support=round(reading.confidence, 4),
-            answerable=round(reading.presence, 4),
         )
 
     def _quotes(
@@ -289,15 +283,12 @@ class LearnedReader:
     def _abstain(
         self, reading: Reading, passages: Sequence[Passage], ranked: list[Scored]
     ) -> Answer:
-        return Answer(
+        return _reading_answer(
+            reading,
             answer=ABSTENTION,
             abstained=True,
             lead=ABSTENTION,
             related=_related(passages, ranked),
-            question_type=reading.question.kind,
-            retrieved=list(passages),
-            support=round(reading.confidence, 4),
-            answerable=round(reading.presence, 4),
         )
 
 
@@ -331,9 +322,16 @@ def _inside(span: Scored | None, item: Scored) -> Scored | None:
     return span if span.candidate.sentence == item.candidate.sentence else None
 
 
-def _span_in(reading: Reading, item: Scored) -> Scored | None:
-    """The span the reader would state, when it lies in ``item``'s sentence."""
-    return _inside(reading.span, item)
+def _reading_answer(reading: Reading, **fields) -> Answer:
+    """An answer of any tier, with what every tier records of the reading: the question's
+    kind, the passages read, P(right) and P(the reports state it)."""
+    return Answer(
+        question_type=reading.question.kind,
+        retrieved=list(reading.passages),
+        support=round(reading.confidence, 4),
+        answerable=round(reading.presence, 4),
+        **fields,
+    )
 
 
 def _related(passages: Sequence[Passage], ranked: list[Scored]) -> list[Citation]:
